@@ -1,0 +1,31 @@
+# cthelper: build the patched kernel and test it in a VM.
+#
+#   make          base tree + series + kernel build
+#   make check    the above, then every test in the VM; last line N passed, N failed
+#   make demo     boot our kernel and walk through a userspace FTP helper
+#   make clean    remove build/ (ccache stays in $(CCACHE_DIR))
+
+.PHONY: all base apply build check demo clean
+
+all: build
+
+base:
+	scripts/base
+
+apply: base
+	scripts/apply
+
+build: apply
+	scripts/build
+
+check:
+	scripts/base --verify-build
+	scripts/apply
+	scripts/build
+	tests/run
+
+demo: build
+	scripts/demo
+
+clean:
+	rm -rf build

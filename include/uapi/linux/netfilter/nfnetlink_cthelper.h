@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+#ifndef _NFNL_CTHELPER_H_
+#define _NFNL_CTHELPER_H_
+
+/* Userspace connection tracking helpers (NFNL_SUBSYS_CTHELPER). */
+
+#define NFCT_HELPER_STATUS_DISABLED	0
+#define NFCT_HELPER_STATUS_ENABLED	1
+
+enum nfnl_cthelper_msg_types {
+	NFNL_MSG_CTHELPER_NEW,
+	NFNL_MSG_CTHELPER_GET,
+	NFNL_MSG_CTHELPER_DEL,
+	NFNL_MSG_CTHELPER_MAX
+};
+
+enum nfnl_cthelper_type {
+	NFCTH_UNSPEC,
+	NFCTH_NAME,		/* NUL-terminated string, at most 15 chars */
+	NFCTH_TUPLE,		/* nested: enum nfnl_cthelper_tuple_type */
+	NFCTH_QUEUE_NUM,	/* __be32, 0..65535 */
+	NFCTH_POLICY,		/* nested: enum nfnl_cthelper_policy_type */
+	NFCTH_PRIV_DATA_LEN,	/* __be32, at most 32 */
+	NFCTH_STATUS,		/* __be32: NFCT_HELPER_STATUS_* */
+	__NFCTH_MAX
+};
+#define NFCTH_MAX (__NFCTH_MAX - 1)
+
+enum nfnl_cthelper_policy_type {
+	NFCTH_POLICY_SET_UNSPEC,
+	NFCTH_POLICY_SET_NUM,	/* __be32: number of classes, 1..4 */
+	NFCTH_POLICY_SET,	/* nested: enum nfnl_cthelper_pol_type */
+	NFCTH_POLICY_SET1	= NFCTH_POLICY_SET,
+	NFCTH_POLICY_SET2,
+	NFCTH_POLICY_SET3,
+	NFCTH_POLICY_SET4,
+	__NFCTH_POLICY_SET_MAX
+};
+#define NFCTH_POLICY_SET_MAX (__NFCTH_POLICY_SET_MAX - 1)
+
+enum nfnl_cthelper_pol_type {
+	NFCTH_POLICY_UNSPEC,
+	NFCTH_POLICY_NAME,		/* NUL-terminated string */
+	NFCTH_POLICY_EXPECT_MAX,	/* __be32, at most 255 */
+	NFCTH_POLICY_EXPECT_TIMEOUT,	/* __be32, seconds */
+	__NFCTH_POLICY_MAX
+};
+#define NFCTH_POLICY_MAX (__NFCTH_POLICY_MAX - 1)
+
+enum nfnl_cthelper_tuple_type {
+	NFCTH_TUPLE_UNSPEC,
+	NFCTH_TUPLE_L3PROTONUM,		/* __be16: NFPROTO_IPV4 or NFPROTO_IPV6 */
+	NFCTH_TUPLE_L4PROTONUM,		/* u8: IPPROTO_* */
+	__NFCTH_TUPLE_MAX,
+};
+#define NFCTH_TUPLE_MAX (__NFCTH_TUPLE_MAX - 1)
+
+#endif /* _NFNL_CTHELPER_H_ */

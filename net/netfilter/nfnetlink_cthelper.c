@@ -1,0 +1,802 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * nfnetlink_cthelper: connection tracking helpers in userspace.
+ *
+ * A helper registered here is an nf_conntrack_helper like the in-kernel
+ * ones: the CT target and nft ct helper objects attach it to flows by
+ * name.  Its help function parses nothing: it queues the packet to the
+ * helper's nfnetlink_queue, where a userspace process parses the protocol
+ * and answers with a verdict that may carry the helper's private data and
+ * new expectations (the ctnetlink glue of nfnetlink_queue).  Conntrack
+ * completes the packet when the verdict reinjects it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/netlink.h>
+#include <linux/rculist.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/netfilter/nfnetlink_cthelper.h>
+#include <net/netlink.h>
+#include <net/sock.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_expect.h>
+#include <net/netfilter/nf_conntrack_helper.h>
+
+/* Longest expectation timeout we accept, in seconds: the expectation timer
+ * is set to timeout * HZ jiffies, which must not wrap.
+ */
+#define NFNL_CTHELPER_TIMEOUT_MAX	(INT_MAX / HZ)
+
+/* Stricter than nfnetlink's own parsing: unknown attributes, nests without
+ * NLA_F_NESTED and trailing bytes are refused.  Attribute lengths keep the
+ * generic rules (too short is -ERANGE).
+ */
+#define NFNL_CTHELPER_VALIDATE	(NL_VALIDATE_STRICT & ~NL_VALIDATE_STRICT_ATTRS)
+
+struct nfnl_cthelper {
+	struct list_head			list;
+	struct nf_conntrack_helper		helper;
+	struct nf_conntrack_expect_policy	policy[NF_CT_MAX_EXPECT_CLASSES];
+};
+
+/* Writers hold the nfnl mutex of NFNL_SUBSYS_CTHELPER; dumps read under RCU. */
+static LIST_HEAD(nfnl_cthelper_list);
+
+#define nfnl_cthelper_lockdep_held() lockdep_nfnl_is_held(NFNL_SUBSYS_CTHELPER)
+
+/* The help function: hand the packet to userspace.  A disabled helper lets
+ * packets through untouched; nobody listening on the queue must not block
+ * the flow either, hence the bypass flag.
+ */
+static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
+			       struct nf_conn *ct,
+			       enum ip_conntrack_info ctinfo)
+{
+	const struct nf_conntrack_helper *helper;
+
+	helper = rcu_dereference(nfct_help(ct)->helper);
+	if (!helper || !(READ_ONCE(helper->flags) & NF_CT_HELPER_F_CONFIGURED))
+		return NF_ACCEPT;
+
+	return NF_QUEUE_NR(READ_ONCE(helper->queue_num)) |
+	       NF_VERDICT_FLAG_QUEUE_BYPASS;
+}
+
+/* CTA_HELP_INFO from a verdict: the helper's private data, cut to its
+ * declared length.
+ */
+static int nfnl_cthelper_from_nlattr(struct nlattr *attr, struct nf_conn *ct)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+	const struct nf_conntrack_helper *helper;
+
+	if (!attr || !help)
+		return -EINVAL;
+
+	helper = rcu_dereference(help->helper);
+	if (!helper)
+		return -EINVAL;
+
+	memcpy(help->data, nla_data(attr),
+	       min_t(u32, nla_len(attr), helper->data_len));
+	return 0;
+}
+
+static int nfnl_cthelper_to_nlattr(struct sk_buff *skb, const struct nf_conn *ct)
+{
+	const struct nf_conn_help *help = nfct_help(ct);
+	const struct nf_conntrack_helper *helper;
+
+	helper = rcu_dereference(help->helper);
+	if (helper && helper->data_len &&
+	    nla_put(skb, CTA_HELP_INFO, helper->data_len, &help->data))
+		return -EMSGSIZE;
+
+	return 0;
+}
+
+static const struct nla_policy nfnl_cthelper_tuple_policy[NFCTH_TUPLE_MAX + 1] = {
+	[NFCTH_TUPLE_L3PROTONUM]	= { .type = NLA_BE16 },
+	[NFCTH_TUPLE_L4PROTONUM]	= { .type = NLA_U8 },
+};
+
+static const struct nla_policy nfnl_cthelper_class_policy[NFCTH_POLICY_MAX + 1] = {
+	[NFCTH_POLICY_NAME]		= { .type = NLA_NUL_STRING,
+					    .len = NF_CT_HELPER_NAME_LEN - 1 },
+	[NFCTH_POLICY_EXPECT_MAX]	= { .type = NLA_BE32 },
+	[NFCTH_POLICY_EXPECT_TIMEOUT]	= { .type = NLA_BE32 },
+};
+
+static const struct nla_policy nfnl_cthelper_classes_policy[NFCTH_POLICY_SET_MAX + 1] = {
+	[NFCTH_POLICY_SET_NUM]	= { .type = NLA_BE32 },
+	[NFCTH_POLICY_SET1]	= NLA_POLICY_NESTED(nfnl_cthelper_class_policy),
+	[NFCTH_POLICY_SET2]	= NLA_POLICY_NESTED(nfnl_cthelper_class_policy),
+	[NFCTH_POLICY_SET3]	= NLA_POLICY_NESTED(nfnl_cthelper_class_policy),
+	[NFCTH_POLICY_SET4]	= NLA_POLICY_NESTED(nfnl_cthelper_class_policy),
+};
+
+static const struct nla_policy nfnl_cthelper_policy[NFCTH_MAX + 1] = {
+	[NFCTH_NAME]		= { .type = NLA_NUL_STRING,
+				    .len = NF_CT_HELPER_NAME_LEN - 1 },
+	[NFCTH_TUPLE]		= { .type = NLA_NESTED },
+	[NFCTH_QUEUE_NUM]	= { .type = NLA_BE32 },
+	[NFCTH_POLICY]		= { .type = NLA_NESTED },
+	[NFCTH_PRIV_DATA_LEN]	= { .type = NLA_BE32 },
+	[NFCTH_STATUS]		= { .type = NLA_BE32 },
+};
+
+/* nfnetlink parsed the top level leniently; look again, strictly. */
+static int nfnl_cthelper_check_attrs(const struct nfnl_info *info)
+{
+	struct nlattr *tb[NFCTH_MAX + 1];
+
+	return __nlmsg_parse(info->nlh, sizeof(struct nfgenmsg), tb, NFCTH_MAX,
+			     nfnl_cthelper_policy, NFNL_CTHELPER_VALIDATE,
+			     info->extack);
+}
+
+/* A missing attribute: report it in the extack and fail with -EINVAL. */
+static bool nfnl_cthelper_missing(const struct nlattr * const tb[], u32 type,
+				  const struct nlattr *nest,
+				  struct netlink_ext_ack *extack)
+{
+	if (tb[type])
+		return false;
+	NL_SET_ERR_ATTR_MISS(extack, nest, type);
+	return true;
+}
+
+/* A NEW request, parsed and checked before anything changes. */
+struct nfnl_cthelper_req {
+	const char				*name;
+	struct nf_conntrack_tuple		tuple;
+	struct nf_conntrack_expect_policy	policy[NF_CT_MAX_EXPECT_CLASSES];
+	unsigned int				classes;	/* 0: no NFCTH_POLICY */
+	u32					queue_num;
+	u32					data_len;
+	u32					status;
+};
+
+static int nfnl_cthelper_parse_name(const struct nlattr *attr, const char **name,
+				    struct netlink_ext_ack *extack)
+{
+	*name = nla_data(attr);
+	if (!**name) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "helper name is empty");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int nfnl_cthelper_parse_tuple(struct nf_conntrack_tuple *tuple,
+				     const struct nlattr *attr,
+				     struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[NFCTH_TUPLE_MAX + 1];
+	u16 l3num;
+	int err;
+
+	err = __nla_parse(tb, NFCTH_TUPLE_MAX, nla_data(attr), nla_len(attr),
+			  nfnl_cthelper_tuple_policy,
+			  NFNL_CTHELPER_VALIDATE, extack);
+	if (err < 0)
+		return err;
+
+	if (NL_REQ_ATTR_CHECK(extack, attr, tb, NFCTH_TUPLE_L3PROTONUM) ||
+	    NL_REQ_ATTR_CHECK(extack, attr, tb, NFCTH_TUPLE_L4PROTONUM))
+		return -EINVAL;
+
+	l3num = ntohs(nla_get_be16(tb[NFCTH_TUPLE_L3PROTONUM]));
+	if (l3num != NFPROTO_IPV4 && l3num != NFPROTO_IPV6) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_TUPLE_L3PROTONUM],
+				    "layer 3 protocol must be IPv4 or IPv6");
+		return -EINVAL;
+	}
+
+	memset(tuple, 0, sizeof(*tuple));
+	tuple->src.l3num = l3num;
+	tuple->dst.protonum = nla_get_u8(tb[NFCTH_TUPLE_L4PROTONUM]);
+	return 0;
+}
+
+static int nfnl_cthelper_parse_class(struct nf_conntrack_expect_policy *pol,
+				     const struct nlattr *attr,
+				     struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[NFCTH_POLICY_MAX + 1];
+	const char *name;
+	u32 max;
+	int err;
+
+	err = __nla_parse(tb, NFCTH_POLICY_MAX, nla_data(attr), nla_len(attr),
+			  nfnl_cthelper_class_policy,
+			  NFNL_CTHELPER_VALIDATE, extack);
+	if (err < 0)
+		return err;
+
+	if (NL_REQ_ATTR_CHECK(extack, attr, tb, NFCTH_POLICY_NAME) ||
+	    NL_REQ_ATTR_CHECK(extack, attr, tb, NFCTH_POLICY_EXPECT_MAX) ||
+	    NL_REQ_ATTR_CHECK(extack, attr, tb, NFCTH_POLICY_EXPECT_TIMEOUT))
+		return -EINVAL;
+
+	name = nla_data(tb[NFCTH_POLICY_NAME]);
+	if (!*name) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_POLICY_NAME],
+				    "expectation class name is empty");
+		return -EINVAL;
+	}
+
+	max = ntohl(nla_get_be32(tb[NFCTH_POLICY_EXPECT_MAX]));
+	if (max > NF_CT_EXPECT_MAX_CNT) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_POLICY_EXPECT_MAX],
+				    "more than 255 expectations per class");
+		return -EINVAL;
+	}
+
+	strscpy(pol->name, name, sizeof(pol->name));
+	pol->max_expected = max;
+	pol->timeout = min_t(u32, ntohl(nla_get_be32(tb[NFCTH_POLICY_EXPECT_TIMEOUT])),
+			     NFNL_CTHELPER_TIMEOUT_MAX);
+	return 0;
+}
+
+static int nfnl_cthelper_parse_classes(struct nfnl_cthelper_req *req,
+				       const struct nlattr *attr,
+				       struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[NFCTH_POLICY_SET_MAX + 1];
+	unsigned int i, num;
+	int err;
+
+	err = __nla_parse(tb, NFCTH_POLICY_SET_MAX, nla_data(attr), nla_len(attr),
+			  nfnl_cthelper_classes_policy,
+			  NFNL_CTHELPER_VALIDATE, extack);
+	if (err < 0)
+		return err;
+
+	if (NL_REQ_ATTR_CHECK(extack, attr, tb, NFCTH_POLICY_SET_NUM))
+		return -EINVAL;
+
+	num = ntohl(nla_get_be32(tb[NFCTH_POLICY_SET_NUM]));
+	if (!num) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_POLICY_SET_NUM],
+				    "at least one expectation class is needed");
+		return -EINVAL;
+	}
+	if (num > NF_CT_MAX_EXPECT_CLASSES) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_POLICY_SET_NUM],
+				    "at most 4 expectation classes");
+		return -EOVERFLOW;
+	}
+
+	for (i = 0; i < NF_CT_MAX_EXPECT_CLASSES; i++) {
+		const struct nlattr *set = tb[NFCTH_POLICY_SET1 + i];
+
+		if (i >= num) {
+			if (set) {
+				NL_SET_ERR_MSG_ATTR(extack, set,
+						    "class beyond NFCTH_POLICY_SET_NUM");
+				return -EINVAL;
+			}
+			continue;
+		}
+		if (NL_REQ_ATTR_CHECK(extack, attr, tb, NFCTH_POLICY_SET1 + i))
+			return -EINVAL;
+
+		err = nfnl_cthelper_parse_class(&req->policy[i], set, extack);
+		if (err < 0)
+			return err;
+	}
+	req->classes = num;
+	return 0;
+}
+
+static int nfnl_cthelper_parse(struct nfnl_cthelper_req *req,
+			       const struct nlattr * const tb[],
+			       struct netlink_ext_ack *extack)
+{
+	int err;
+
+	memset(req, 0, sizeof(*req));
+	req->status = NFCT_HELPER_STATUS_ENABLED;
+
+	err = nfnl_cthelper_parse_name(tb[NFCTH_NAME], &req->name, extack);
+	if (err < 0)
+		return err;
+
+	err = nfnl_cthelper_parse_tuple(&req->tuple, tb[NFCTH_TUPLE], extack);
+	if (err < 0)
+		return err;
+
+	if (tb[NFCTH_POLICY]) {
+		err = nfnl_cthelper_parse_classes(req, tb[NFCTH_POLICY], extack);
+		if (err < 0)
+			return err;
+	}
+
+	if (tb[NFCTH_PRIV_DATA_LEN]) {
+		req->data_len = ntohl(nla_get_be32(tb[NFCTH_PRIV_DATA_LEN]));
+		if (req->data_len > sizeof_field(struct nf_conn_help, data)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_PRIV_DATA_LEN],
+					    "private data longer than 32 bytes");
+			return -EINVAL;
+		}
+	}
+
+	if (tb[NFCTH_QUEUE_NUM]) {
+		req->queue_num = ntohl(nla_get_be32(tb[NFCTH_QUEUE_NUM]));
+		if (req->queue_num > U16_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_QUEUE_NUM],
+					    "queue number above 65535");
+			return -EINVAL;
+		}
+	}
+
+	if (tb[NFCTH_STATUS]) {
+		req->status = ntohl(nla_get_be32(tb[NFCTH_STATUS]));
+		if (req->status != NFCT_HELPER_STATUS_ENABLED &&
+		    req->status != NFCT_HELPER_STATUS_DISABLED) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_STATUS],
+					    "status must be 0 (disabled) or 1 (enabled)");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static struct nfnl_cthelper *
+nfnl_cthelper_find(const char *name, const struct nf_conntrack_tuple *tuple)
+{
+	struct nfnl_cthelper *h;
+
+	list_for_each_entry_rcu(h, &nfnl_cthelper_list, list,
+				nfnl_cthelper_lockdep_held()) {
+		if (!strcmp(h->helper.name, name) &&
+		    h->helper.tuple.src.l3num == tuple->src.l3num &&
+		    h->helper.tuple.dst.protonum == tuple->dst.protonum)
+			return h;
+	}
+	return NULL;
+}
+
+static unsigned int nfnl_cthelper_flags(u32 status)
+{
+	return NF_CT_HELPER_F_USERSPACE |
+	       (status == NFCT_HELPER_STATUS_ENABLED ? NF_CT_HELPER_F_CONFIGURED : 0);
+}
+
+static int nfnl_cthelper_create(const struct nfnl_cthelper_req *req,
+				const struct nlattr * const tb[],
+				struct netlink_ext_ack *extack)
+{
+	struct nf_conntrack_helper *helper;
+	struct nfnl_cthelper *h;
+	int err;
+
+	if (nfnl_cthelper_missing(tb, NFCTH_POLICY, NULL, extack) ||
+	    nfnl_cthelper_missing(tb, NFCTH_PRIV_DATA_LEN, NULL, extack))
+		return -EINVAL;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	if (!h)
+		return -ENOMEM;
+
+	memcpy(h->policy, req->policy, sizeof(h->policy));
+
+	helper = &h->helper;
+	strscpy(helper->name, req->name, sizeof(helper->name));
+	helper->tuple = req->tuple;
+	helper->me = THIS_MODULE;
+	helper->help = nfnl_cthelper_queue;
+	helper->from_nlattr = nfnl_cthelper_from_nlattr;
+	helper->to_nlattr = nfnl_cthelper_to_nlattr;
+	helper->expect_policy = h->policy;
+	helper->expect_class_max = req->classes - 1;
+	helper->data_len = req->data_len;
+	helper->queue_num = req->queue_num;
+	helper->flags = nfnl_cthelper_flags(req->status);
+
+	err = nf_conntrack_helper_register(helper);
+	if (err < 0) {
+		if (err == -EBUSY)
+			NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_NAME],
+					    "a kernel helper with this name and tuple exists");
+		kfree(h);
+		return err;
+	}
+
+	list_add_tail_rcu(&h->list, &nfnl_cthelper_list);
+	return 0;
+}
+
+/* Update an existing helper: queue, status, and the limits of its classes.
+ * What conntracks and expectations already depend on (number and names of
+ * the classes, private data length) cannot change.
+ */
+static int nfnl_cthelper_update(struct nfnl_cthelper *h,
+				const struct nfnl_cthelper_req *req,
+				const struct nlattr * const tb[],
+				struct netlink_ext_ack *extack)
+{
+	struct nf_conntrack_helper *helper = &h->helper;
+	unsigned int i, flags;
+
+	if (tb[NFCTH_PRIV_DATA_LEN] && req->data_len != helper->data_len) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_PRIV_DATA_LEN],
+				    "private data length of a helper cannot change");
+		return -EBUSY;
+	}
+
+	if (req->classes) {
+		if (req->classes != helper->expect_class_max + 1) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_POLICY],
+					    "number of expectation classes cannot change");
+			return -EBUSY;
+		}
+		for (i = 0; i < req->classes; i++) {
+			if (strcmp(req->policy[i].name, h->policy[i].name)) {
+				NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_POLICY],
+						    "expectation class names cannot change");
+				return -EBUSY;
+			}
+		}
+	}
+
+	/* Checked; nothing below fails. */
+	for (i = 0; i < req->classes; i++) {
+		WRITE_ONCE(h->policy[i].max_expected, req->policy[i].max_expected);
+		WRITE_ONCE(h->policy[i].timeout, req->policy[i].timeout);
+	}
+
+	if (tb[NFCTH_QUEUE_NUM])
+		WRITE_ONCE(helper->queue_num, req->queue_num);
+
+	if (tb[NFCTH_STATUS]) {
+		flags = helper->flags & ~NF_CT_HELPER_F_CONFIGURED;
+		flags |= nfnl_cthelper_flags(req->status);
+		WRITE_ONCE(helper->flags, flags);
+	}
+	return 0;
+}
+
+static int nfnl_cthelper_new(struct sk_buff *skb, const struct nfnl_info *info,
+			     const struct nlattr * const tb[])
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nfnl_cthelper_req req;
+	struct nfnl_cthelper *h;
+	int err;
+
+	if (!capable(CAP_NET_ADMIN))
+		return -EPERM;
+
+	err = nfnl_cthelper_check_attrs(info);
+	if (err < 0)
+		return err;
+
+	if (nfnl_cthelper_missing(tb, NFCTH_NAME, NULL, extack) ||
+	    nfnl_cthelper_missing(tb, NFCTH_TUPLE, NULL, extack))
+		return -EINVAL;
+
+	err = nfnl_cthelper_parse(&req, tb, extack);
+	if (err < 0)
+		return err;
+
+	h = nfnl_cthelper_find(req.name, &req.tuple);
+	if (!h)
+		return nfnl_cthelper_create(&req, tb, extack);
+
+	if (info->nlh->nlmsg_flags & NLM_F_EXCL) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_NAME], "helper exists");
+		return -EEXIST;
+	}
+	return nfnl_cthelper_update(h, &req, tb, extack);
+}
+
+static int nfnl_cthelper_fill_class(struct sk_buff *skb, unsigned int i,
+				    const struct nf_conntrack_expect_policy *pol)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, NFCTH_POLICY_SET1 + i);
+	if (!nest)
+		return -EMSGSIZE;
+
+	if (nla_put_string(skb, NFCTH_POLICY_NAME, pol->name) ||
+	    nla_put_be32(skb, NFCTH_POLICY_EXPECT_MAX,
+			 htonl(READ_ONCE(pol->max_expected))) ||
+	    nla_put_be32(skb, NFCTH_POLICY_EXPECT_TIMEOUT,
+			 htonl(READ_ONCE(pol->timeout))))
+		return -EMSGSIZE;
+
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int nfnl_cthelper_fill(struct sk_buff *skb, u32 portid, u32 seq,
+			      u16 flags, const struct nfnl_cthelper *h)
+{
+	const struct nf_conntrack_helper *helper = &h->helper;
+	struct nlattr *nest;
+	struct nlmsghdr *nlh;
+	unsigned int i;
+	u32 status;
+
+	nlh = nfnl_msg_put(skb, portid, seq,
+			   nfnl_msg_type(NFNL_SUBSYS_CTHELPER, NFNL_MSG_CTHELPER_NEW),
+			   flags, AF_UNSPEC, NFNETLINK_V0, 0);
+	if (!nlh)
+		return -EMSGSIZE;
+
+	if (nla_put_string(skb, NFCTH_NAME, helper->name))
+		goto cancel;
+
+	nest = nla_nest_start(skb, NFCTH_TUPLE);
+	if (!nest ||
+	    nla_put_be16(skb, NFCTH_TUPLE_L3PROTONUM, htons(helper->tuple.src.l3num)) ||
+	    nla_put_u8(skb, NFCTH_TUPLE_L4PROTONUM, helper->tuple.dst.protonum))
+		goto cancel;
+	nla_nest_end(skb, nest);
+
+	if (nla_put_be32(skb, NFCTH_QUEUE_NUM, htonl(READ_ONCE(helper->queue_num))))
+		goto cancel;
+
+	nest = nla_nest_start(skb, NFCTH_POLICY);
+	if (!nest ||
+	    nla_put_be32(skb, NFCTH_POLICY_SET_NUM, htonl(helper->expect_class_max + 1)))
+		goto cancel;
+	for (i = 0; i <= helper->expect_class_max; i++) {
+		if (nfnl_cthelper_fill_class(skb, i, &h->policy[i]) < 0)
+			goto cancel;
+	}
+	nla_nest_end(skb, nest);
+
+	status = READ_ONCE(helper->flags) & NF_CT_HELPER_F_CONFIGURED ?
+		 NFCT_HELPER_STATUS_ENABLED : NFCT_HELPER_STATUS_DISABLED;
+	if (nla_put_be32(skb, NFCTH_PRIV_DATA_LEN, htonl(helper->data_len)) ||
+	    nla_put_be32(skb, NFCTH_STATUS, htonl(status)))
+		goto cancel;
+
+	nlmsg_end(skb, nlh);
+	return skb->len;
+
+cancel:
+	nlmsg_cancel(skb, nlh);
+	return -EMSGSIZE;
+}
+
+/* Dumps resume by position, never by pointer: helpers deleted between two
+ * recvmsg() calls may shift what is left, but nothing freed is touched.
+ */
+static int nfnl_cthelper_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	unsigned int idx = 0, start = cb->args[0];
+	struct nfnl_cthelper *h;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(h, &nfnl_cthelper_list, list) {
+		if (idx >= start &&
+		    nfnl_cthelper_fill(skb, NETLINK_CB(cb->skb).portid,
+				       cb->nlh->nlmsg_seq, NLM_F_MULTI, h) < 0)
+			break;
+		idx++;
+	}
+	rcu_read_unlock();
+
+	cb->args[0] = idx;
+	return skb->len;
+}
+
+static bool nfnl_cthelper_match(const struct nfnl_cthelper *h, const char *name,
+				const struct nf_conntrack_tuple *tuple)
+{
+	if (name && strcmp(h->helper.name, name))
+		return false;
+
+	return !tuple ||
+	       (h->helper.tuple.src.l3num == tuple->src.l3num &&
+		h->helper.tuple.dst.protonum == tuple->dst.protonum);
+}
+
+/* Optional NFCTH_NAME and NFCTH_TUPLE of GET and DEL. */
+static int nfnl_cthelper_parse_key(const struct nlattr * const tb[],
+				   const char **name,
+				   struct nf_conntrack_tuple *tuple, bool *has_tuple,
+				   struct netlink_ext_ack *extack)
+{
+	int err;
+
+	*name = NULL;
+	*has_tuple = false;
+
+	if (tb[NFCTH_NAME]) {
+		err = nfnl_cthelper_parse_name(tb[NFCTH_NAME], name, extack);
+		if (err < 0)
+			return err;
+	}
+	if (tb[NFCTH_TUPLE]) {
+		err = nfnl_cthelper_parse_tuple(tuple, tb[NFCTH_TUPLE], extack);
+		if (err < 0)
+			return err;
+		*has_tuple = true;
+	}
+	return 0;
+}
+
+static int nfnl_cthelper_get(struct sk_buff *skb, const struct nfnl_info *info,
+			     const struct nlattr * const tb[])
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nf_conntrack_tuple tuple;
+	struct nfnl_cthelper *h;
+	struct sk_buff *reply;
+	const char *name;
+	bool has_tuple;
+	int err;
+
+	if (!capable(CAP_NET_ADMIN))
+		return -EPERM;
+
+	err = nfnl_cthelper_check_attrs(info);
+	if (err < 0)
+		return err;
+
+	if (info->nlh->nlmsg_flags & NLM_F_DUMP) {
+		struct netlink_dump_control c = {
+			.dump = nfnl_cthelper_dump,
+			.module = THIS_MODULE,
+		};
+
+		return netlink_dump_start(info->sk, skb, info->nlh, &c);
+	}
+
+	if (nfnl_cthelper_missing(tb, NFCTH_NAME, NULL, extack))
+		return -EINVAL;
+
+	err = nfnl_cthelper_parse_key(tb, &name, &tuple, &has_tuple, extack);
+	if (err < 0)
+		return err;
+
+	list_for_each_entry(h, &nfnl_cthelper_list, list) {
+		if (!nfnl_cthelper_match(h, name, has_tuple ? &tuple : NULL))
+			continue;
+
+		reply = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+		if (!reply)
+			return -ENOMEM;
+
+		err = nfnl_cthelper_fill(reply, NETLINK_CB(skb).portid,
+					 info->nlh->nlmsg_seq, 0, h);
+		if (err < 0) {
+			kfree_skb(reply);
+			return err;
+		}
+		return nfnetlink_unicast(reply, info->net, NETLINK_CB(skb).portid);
+	}
+
+	NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_NAME], "no such helper");
+	return -ENOENT;
+}
+
+static void nfnl_cthelper_destroy(struct nfnl_cthelper *h)
+{
+	list_del_rcu(&h->list);
+	/* Returns once no conntrack, expectation or RCU reader (dumps
+	 * included) can see the helper any more.
+	 */
+	nf_conntrack_helper_unregister(&h->helper);
+	kfree(h);
+}
+
+/* Delete the helpers that match; without NFCTH_NAME, all of them (flush).
+ * A helper a rule or an nft object still holds stays: -EBUSY when nothing
+ * else could be deleted.
+ */
+static int nfnl_cthelper_del(struct sk_buff *skb, const struct nfnl_info *info,
+			     const struct nlattr * const tb[])
+{
+	struct netlink_ext_ack *extack = info->extack;
+	bool has_tuple, deleted = false, busy = false;
+	struct nf_conntrack_tuple tuple;
+	struct nfnl_cthelper *h, *next;
+	const char *name;
+	int err;
+
+	if (!capable(CAP_NET_ADMIN))
+		return -EPERM;
+
+	err = nfnl_cthelper_check_attrs(info);
+	if (err < 0)
+		return err;
+
+	err = nfnl_cthelper_parse_key(tb, &name, &tuple, &has_tuple, extack);
+	if (err < 0)
+		return err;
+
+	list_for_each_entry_safe(h, next, &nfnl_cthelper_list, list) {
+		if (!nfnl_cthelper_match(h, name, has_tuple ? &tuple : NULL))
+			continue;
+
+		/* The list holds one reference; users of the helper hold more. */
+		if (!refcount_dec_if_one(&h->helper.refcnt)) {
+			busy = true;
+			continue;
+		}
+		nfnl_cthelper_destroy(h);
+		deleted = true;
+	}
+
+	if (deleted || (!busy && !name && !has_tuple))
+		return 0;
+	if (busy) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_NAME], "helper in use");
+		return -EBUSY;
+	}
+	NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_NAME], "no such helper");
+	return -ENOENT;
+}
+
+static const struct nfnl_callback nfnl_cthelper_cb[NFNL_MSG_CTHELPER_MAX] = {
+	[NFNL_MSG_CTHELPER_NEW] = {
+		.call		= nfnl_cthelper_new,
+		.type		= NFNL_CB_MUTEX,
+		.attr_count	= NFCTH_MAX,
+		.policy		= nfnl_cthelper_policy
+	},
+	[NFNL_MSG_CTHELPER_GET] = {
+		.call		= nfnl_cthelper_get,
+		.type		= NFNL_CB_MUTEX,
+		.attr_count	= NFCTH_MAX,
+		.policy		= nfnl_cthelper_policy
+	},
+	[NFNL_MSG_CTHELPER_DEL] = {
+		.call		= nfnl_cthelper_del,
+		.type		= NFNL_CB_MUTEX,
+		.attr_count	= NFCTH_MAX,
+		.policy		= nfnl_cthelper_policy
+	},
+};
+
+static const struct nfnetlink_subsystem nfnl_cthelper_subsys = {
+	.name		= "cthelper",
+	.subsys_id	= NFNL_SUBSYS_CTHELPER,
+	.cb_count	= NFNL_MSG_CTHELPER_MAX,
+	.cb		= nfnl_cthelper_cb,
+};
+
+static int __init nfnl_cthelper_init(void)
+{
+	int err;
+
+	err = nfnetlink_subsys_register(&nfnl_cthelper_subsys);
+	if (err < 0)
+		pr_err("cannot register the nfnetlink subsystem: %d\n", err);
+	return err;
+}
+
+static void __exit nfnl_cthelper_exit(void)
+{
+	struct nfnl_cthelper *h, *next;
+
+	nfnetlink_subsys_unregister(&nfnl_cthelper_subsys);
+
+	/* No rule holds a helper: it would hold this module too. */
+	list_for_each_entry_safe(h, next, &nfnl_cthelper_list, list)
+		nfnl_cthelper_destroy(h);
+}
+
+module_init(nfnl_cthelper_init);
+module_exit(nfnl_cthelper_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("nfnetlink_cthelper: userspace connection tracking helpers");
+MODULE_ALIAS_NFNL_SUBSYS(NFNL_SUBSYS_CTHELPER);

@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings for the scripts in this folder; sourced, never run.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$TOP/build}
+TREE=${TREE:-$BUILD_DIR/linux}
+BASE_VERSION=$(cat "$TOP/BASE")
+SOURCE_TARBALL=/usr/src/linux-source-6.12.tar.xz
+
+# ccache lives outside the clone so a fresh clone (CI) starts warm.
+export CCACHE_DIR=${CCACHE_DIR:-/var/cache/cthelper/ccache}
+export CCACHE_BASEDIR=$TOP
+export CCACHE_NOHASHDIR=1
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+# Reproducible build identity: fewer objects change between builds.
+export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026'
+export KBUILD_BUILD_USER=cthelper
+export KBUILD_BUILD_HOST=cthelper
+
+die() {
+	echo "${0##*/}: $*" >&2
+	exit 1
+}
+
+log() {
+	echo "==> $*"
+}
+
+apt_updated=
+# need_pkgs PKG...: install the Debian packages that are missing (as root).
+need_pkgs() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "${p%%=*}" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] || die "missing packages (need root to install): ${missing[*]}"
+	log "installing Debian packages: ${missing[*]}"
+	if [ -z "$apt_updated" ]; then
+		apt-get update -q >/dev/null || die "apt-get update failed"
+		apt_updated=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		"${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+}
+
+BUILD_PKGS=(build-essential flex bison bc libelf-dev libssl-dev cpio kmod
+	    ccache python3 git xz-utils)
+VM_PKGS=(qemu-system-x86)

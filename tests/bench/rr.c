@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rr: TCP load for the benchmarks.
+ *
+ *   rr server ADDR PORT                 echo 64-byte requests, forever
+ *   rr rr ADDR PORT SECONDS             request/response on one connection
+ *   rr crr ADDR PORT SECONDS            connect, one exchange, close
+ *   rr bulk ADDR PORT SECONDS           send as fast as possible
+ *
+ * Client modes print "<mode> <count> <rate>/s [p50_us p99_us]".
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MSG 64
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int addr(const char *a, const char *p, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, a, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(atoi(p));
+		return sizeof(*s4);
+	}
+	if (inet_pton(AF_INET6, a, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(atoi(p));
+		return sizeof(*s6);
+	}
+	fprintf(stderr, "bad address %s\n", a);
+	exit(2);
+}
+
+static int full(int fd, char *buf, int len, int rd)
+{
+	int done = 0, n;
+
+	while (done < len) {
+		n = rd ? read(fd, buf + done, len - done) : write(fd, buf + done, len - done);
+		if (n <= 0)
+			return -1;
+		done += n;
+	}
+	return 0;
+}
+
+static void serve(int fd)
+{
+	char buf[65536];
+	int n;
+
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		if (n == MSG && full(fd, buf, MSG, 0) < 0)
+			break;
+	}
+	close(fd);
+	_exit(0);
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int dial(struct sockaddr_storage *ss, int len)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM, 0), one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)ss, len) < 0) {
+		perror("connect");
+		exit(1);
+	}
+	return fd;
+}
+
+int main(int argc, char *argv[])
+{
+	static double lat[2000000];
+	struct sockaddr_storage ss;
+	char buf[65536] = "";
+	long count = 0, nlat = 0;
+	double start, end, t;
+	int fd, len, one = 1;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: rr server|rr|crr|bulk ADDR PORT [SECONDS]\n");
+		return 2;
+	}
+	len = addr(argv[2], argv[3], &ss);
+
+	if (!strcmp(argv[1], "server")) {
+		int l = socket(ss.ss_family, SOCK_STREAM, 0);
+
+		signal(SIGCHLD, SIG_IGN);
+		setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(l, (struct sockaddr *)&ss, len) < 0 || listen(l, 128) < 0) {
+			perror("listen");
+			return 1;
+		}
+		printf("listening\n");
+		fflush(stdout);
+		for (;;) {
+			fd = accept(l, NULL, NULL);
+			if (fd < 0)
+				continue;
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			if (!fork())
+				serve(fd);
+			close(fd);
+		}
+	}
+
+	if (argc < 5)
+		return 2;
+	start = now();
+	end = start + atof(argv[4]);
+	if (!strcmp(argv[1], "rr")) {
+		fd = dial(&ss, len);
+		while ((t = now()) < end) {
+			if (full(fd, buf, MSG, 0) < 0 || full(fd, buf, MSG, 1) < 0)
+				return 1;
+			if (nlat < 2000000)
+				lat[nlat++] = now() - t;
+			count++;
+		}
+	} else if (!strcmp(argv[1], "crr")) {
+		while ((t = now()) < end) {
+			fd = dial(&ss, len);
+			if (full(fd, buf, MSG, 0) < 0 || full(fd, buf, MSG, 1) < 0)
+				return 1;
+			close(fd);
+			if (nlat < 2000000)
+				lat[nlat++] = now() - t;
+			count++;
+		}
+	} else if (!strcmp(argv[1], "bulk")) {
+		fd = dial(&ss, len);
+		while (now() < end) {
+			if (full(fd, buf, sizeof(buf), 0) < 0)
+				return 1;
+			count += sizeof(buf);
+		}
+		printf("bulk %ld %.1f MB/s\n", count, count / (now() - start) / 1e6);
+		return 0;
+	} else {
+		return 2;
+	}
+	qsort(lat, nlat, sizeof(lat[0]), cmp);
+	printf("%s %ld %.1f/s %.0f %.0f\n", argv[1], count, count / (now() - start),
+	       nlat ? lat[nlat / 2] * 1e6 : 0, nlat ? lat[nlat * 99 / 100] * 1e6 : 0);
+	return 0;
+}

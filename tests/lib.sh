@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the tests in tests/vm/, sourced; they run inside scripts/vm.
+
+ksft_skip=4
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TESTS_BIN=${TESTS_BIN:-$TESTS_DIR/../build/tests}
+NETNS=()
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+skip() {
+	echo "SKIP: $*"
+	exit $ksft_skip
+}
+
+checktool() {
+	command -v "${1%% *}" >/dev/null 2>&1 || skip "$1 not available"
+}
+
+cleanup_netns() {
+	local ns
+	disown -a 2>/dev/null
+	for ns in "${NETNS[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	# Userspace helpers outlive the namespaces' rules only briefly: the
+	# rules release them when the namespaces are gone.
+	if command -v nfct >/dev/null && [ -n "$(nfct list helper 2>/dev/null)" ]; then
+		busywait 10000 sh -c 'nfct flush helper 2>/dev/null; [ -z "$(nfct list helper 2>/dev/null)" ]'
+	fi
+}
+trap cleanup_netns EXIT
+
+# setup_pair A B: two namespaces joined by veth, 192.0.2.1/24 (A) and
+# 192.0.2.2/24 (B), 2001:db8::1/64 and 2001:db8::2/64.
+setup_pair() {
+	ip netns add "$1" && ip netns add "$2" || return 1
+	NETNS+=("$1" "$2")
+	ip -n "$1" link add veth0 type veth peer name veth0 netns "$2" || return 1
+	ip -n "$1" addr add 192.0.2.1/24 dev veth0
+	ip -n "$2" addr add 192.0.2.2/24 dev veth0
+	ip -n "$1" addr add 2001:db8::1/64 dev veth0 nodad
+	ip -n "$2" addr add 2001:db8::2/64 dev veth0 nodad
+	ip -n "$1" link set lo up
+	ip -n "$2" link set lo up
+	ip -n "$1" link set veth0 up
+	ip -n "$2" link set veth0 up
+}
+
+# busywait MS CMD...: retry CMD every 50 ms until it succeeds or MS pass.
+busywait() {
+	local left=$1
+	shift
+	while [ "$left" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.05
+		left=$((left - 50))
+	done
+	return 1
+}
+
+# ftp_server NS: vsftpd (anonymous, passive 40000-40010) in NS serving
+# /tmp/ftproot/file; returns once it listens.
+ftp_server() {
+	mkdir -p /tmp/ftproot
+	echo "hello through a userspace helper" >/tmp/ftproot/file
+	ip netns exec "$1" vsftpd "$TESTS_DIR/conf/vsftpd.conf" >/dev/null 2>&1 &
+	busywait 5000 sh -c "ip netns exec $1 ss -ltn | grep -q ':21 '"
+}
+
+# conntrackd_start NS CONF: conntrackd in helper mode; returns once ready.
+conntrackd_start() {
+	rm -f /tmp/conntrackd.log /tmp/conntrackd.lock /tmp/conntrackd.sock
+	ip netns exec "$1" conntrackd -C "$2" -d >/dev/null 2>&1 || return 1
+	busywait 5000 grep -q 'initialization completed' /tmp/conntrackd.log
+}
+
+# firewall_ftp NS: drop any tcp that is neither ftp control nor related.
+firewall_ftp() {
+	ip netns exec "$1" iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT &&
+	ip netns exec "$1" iptables -A INPUT -p tcp --dport 21 -j ACCEPT &&
+	ip netns exec "$1" iptables -A INPUT -p tcp -j DROP
+}
+
+# ftp_get NS: passive FTP download of the test file from 192.0.2.1.
+ftp_get() {
+	ip netns exec "$1" curl --disable-epsv -sS --connect-timeout 5 \
+		--max-time "${2:-15}" ftp://192.0.2.1/file 2>&1
+}

@@ -1,0 +1,789 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nf_cthelper: a userspace conntrack helper and a raw nfnetlink_cthelper
+ * client for the selftests.
+ *
+ * Helper mode serves one nfnetlink_queue bound with NFQA_CFG_F_CONNTRACK
+ * and speaks a toy line protocol found anywhere in the TCP/UDP payload:
+ *
+ *   "EXPECT <port>"  expect a flow from the client to the server's <port>
+ *   "DATA <text>"    store <text> as the helper's private data
+ *   "MANGLE"         (with -M) replace by "MANGLED-BY-HELPER"
+ *
+ * and prints one line per packet with the private data the kernel sent
+ * along (CTA_HELP_INFO).  Control mode sends one NEW, GET or DEL message
+ * built from its arguments, possibly malformed, and prints the result.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/netfilter/nfnetlink_cthelper.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+
+#ifndef NFNL_SUBSYS_CTHELPER
+#define NFNL_SUBSYS_CTHELPER 9
+#endif
+
+static struct mnl_socket *nl;
+static unsigned int portid;
+static unsigned int seq = 1;
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: nf_cthelper helper [-q QUEUE] [-n NAME] [-p tcp|udp] [-f inet|inet6]\n"
+		"                          [-r] [-c CLASS] [-S] [-M] [-B] [-V VERDICT] [-x N]\n"
+		"                          [-O] [-L MAXLEN]\n"
+		"       nf_cthelper ctl new|get|del|dump|dump-slow [excl] [ATTR...]\n"
+		"ATTR: name=S name-raw=HEXBYTES tuple=L3:L4 tuple-l3=L3 tuple-l4=L4\n"
+		"      tuple-short queue=N privlen=N status=N\n"
+		"      policy=NUM[:NAME/MAX/TIMEOUT]... policy-empty policy-garbage\n"
+		"      unknown=TYPE raw=TYPE:HEXBYTES\n");
+	exit(2);
+}
+
+static struct nlmsghdr *nfnl_hdr(char *buf, int subsys, int type,
+				 uint16_t flags, uint8_t family, uint16_t res)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = (subsys << 8) | type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq++;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = family;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = htons(res);
+	return nlh;
+}
+
+/* Print an ack: "ok" or "error ERRNO (strerror)" followed by what the
+ * extended ack says: ": message", " [attr at N]", " [missing attr T]".
+ */
+static int print_ack(const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+	int offs = -1, miss = -1;
+	const char *msg = NULL;
+	struct nlattr *attr;
+
+	if (!err->error) {
+		printf("ok\n");
+		return 0;
+	}
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		unsigned int off = sizeof(*err);
+
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+			off += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
+		mnl_attr_for_each_payload((void *)((char *)err + off),
+					  mnl_nlmsg_get_payload_len(nlh) - off) {
+			switch (mnl_attr_get_type(attr)) {
+			case NLMSGERR_ATTR_MSG:
+				msg = mnl_attr_get_str(attr);
+				break;
+			case NLMSGERR_ATTR_OFFS:
+				offs = mnl_attr_get_u32(attr);
+				break;
+			case NLMSGERR_ATTR_MISS_TYPE:
+				miss = mnl_attr_get_u32(attr);
+				break;
+			}
+		}
+	}
+	printf("error %d (%s)%s%s", -err->error, strerror(-err->error),
+	       msg ? ": " : "", msg ? msg : "");
+	if (offs >= 0)
+		printf(" [attr at %d]", offs);
+	if (miss >= 0)
+		printf(" [missing attr %d]", miss);
+	printf("\n");
+	return -err->error;
+}
+
+static int hex_put(struct nlmsghdr *nlh, int type, const char *hex)
+{
+	unsigned char data[256];
+	size_t n = 0;
+
+	while (hex[0] && hex[1] && n < sizeof(data)) {
+		unsigned int byte;
+
+		if (sscanf(hex, "%2x", &byte) != 1)
+			return -1;
+		data[n++] = byte;
+		hex += 2;
+	}
+	mnl_attr_put(nlh, type, n, data);
+	return 0;
+}
+
+/* policy=NUM[:NAME/MAX/TIMEOUT]... ; missing sets are simply not sent. */
+static int put_policy(struct nlmsghdr *nlh, const char *spec)
+{
+	struct nlattr *nest, *set;
+	char buf[256], *tok, *save;
+	unsigned int i = 0;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	tok = strtok_r(buf, ":", &save);
+	if (!tok)
+		return -1;
+	nest = mnl_attr_nest_start(nlh, NFCTH_POLICY);
+	mnl_attr_put_u32(nlh, NFCTH_POLICY_SET_NUM, htonl(strtoul(tok, NULL, 0)));
+	while ((tok = strtok_r(NULL, ":", &save))) {
+		char name[64];
+		unsigned long max, timeout;
+
+		if (sscanf(tok, "%63[^/]/%lu/%lu", name, &max, &timeout) != 3)
+			return -1;
+		set = mnl_attr_nest_start(nlh, NFCTH_POLICY_SET + i++);
+		mnl_attr_put_strz(nlh, NFCTH_POLICY_NAME, name);
+		mnl_attr_put_u32(nlh, NFCTH_POLICY_EXPECT_MAX, htonl(max));
+		mnl_attr_put_u32(nlh, NFCTH_POLICY_EXPECT_TIMEOUT, htonl(timeout));
+		mnl_attr_nest_end(nlh, set);
+	}
+	mnl_attr_nest_end(nlh, nest);
+	return 0;
+}
+
+static int put_ctl_attr(struct nlmsghdr *nlh, const char *arg)
+{
+	const char *v = strchr(arg, '=');
+	struct nlattr *nest;
+	unsigned int a, b;
+
+	v = v ? v + 1 : "";
+	if (!strncmp(arg, "name=", 5)) {
+		mnl_attr_put_strz(nlh, NFCTH_NAME, v);
+	} else if (!strncmp(arg, "name-raw=", 9)) {
+		return hex_put(nlh, NFCTH_NAME, v);
+	} else if (!strncmp(arg, "tuple=", 6)) {
+		if (sscanf(v, "%u:%u", &a, &b) != 2)
+			return -1;
+		nest = mnl_attr_nest_start(nlh, NFCTH_TUPLE);
+		mnl_attr_put_u16(nlh, NFCTH_TUPLE_L3PROTONUM, htons(a));
+		mnl_attr_put_u8(nlh, NFCTH_TUPLE_L4PROTONUM, b);
+		mnl_attr_nest_end(nlh, nest);
+	} else if (!strncmp(arg, "tuple-l3=", 9)) {
+		nest = mnl_attr_nest_start(nlh, NFCTH_TUPLE);
+		mnl_attr_put_u16(nlh, NFCTH_TUPLE_L3PROTONUM, htons(atoi(v)));
+		mnl_attr_nest_end(nlh, nest);
+	} else if (!strncmp(arg, "tuple-l4=", 9)) {
+		nest = mnl_attr_nest_start(nlh, NFCTH_TUPLE);
+		mnl_attr_put_u8(nlh, NFCTH_TUPLE_L4PROTONUM, atoi(v));
+		mnl_attr_nest_end(nlh, nest);
+	} else if (!strcmp(arg, "tuple-short")) {
+		nest = mnl_attr_nest_start(nlh, NFCTH_TUPLE);
+		mnl_attr_put_u8(nlh, NFCTH_TUPLE_L3PROTONUM, 2);
+		mnl_attr_put_u8(nlh, NFCTH_TUPLE_L4PROTONUM, 6);
+		mnl_attr_nest_end(nlh, nest);
+	} else if (!strncmp(arg, "queue=", 6)) {
+		mnl_attr_put_u32(nlh, NFCTH_QUEUE_NUM, htonl(strtoul(v, NULL, 0)));
+	} else if (!strncmp(arg, "privlen=", 8)) {
+		mnl_attr_put_u32(nlh, NFCTH_PRIV_DATA_LEN, htonl(strtoul(v, NULL, 0)));
+	} else if (!strncmp(arg, "status=", 7)) {
+		mnl_attr_put_u32(nlh, NFCTH_STATUS, htonl(strtoul(v, NULL, 0)));
+	} else if (!strncmp(arg, "policy=", 7)) {
+		return put_policy(nlh, v);
+	} else if (!strcmp(arg, "policy-empty")) {
+		nest = mnl_attr_nest_start(nlh, NFCTH_POLICY);
+		mnl_attr_nest_end(nlh, nest);
+	} else if (!strcmp(arg, "policy-garbage")) {
+		nest = mnl_attr_nest_start(nlh, NFCTH_POLICY);
+		mnl_attr_put_u32(nlh, 77, 0xdeadbeef);
+		mnl_attr_put(nlh, NFCTH_POLICY_SET_NUM, 1, "\x01");
+		mnl_attr_nest_end(nlh, nest);
+	} else if (!strncmp(arg, "unknown=", 8)) {
+		mnl_attr_put_u32(nlh, atoi(v), 0);
+	} else if (!strncmp(arg, "raw=", 4)) {
+		if (sscanf(v, "%u:", &a) != 1 || !strchr(v, ':'))
+			return -1;
+		return hex_put(nlh, a, strchr(v, ':') + 1);
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static int helper_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+/* One line per helper, stable for diffs: name l3 l4 queue status privlen
+ * classes [name/max/timeout]...
+ */
+static int print_helper(const struct nlmsghdr *nlh)
+{
+	struct nlattr *tb[NFCTH_MAX + 1] = {}, *tt[NFCTH_TUPLE_MAX + 1] = {};
+	struct nlattr *tp[NFCTH_POLICY_SET_MAX + 1] = {};
+	unsigned int i, num = 0;
+
+	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), helper_attr_cb, tb);
+	if (!tb[NFCTH_NAME] || !tb[NFCTH_TUPLE] || !tb[NFCTH_POLICY])
+		return MNL_CB_ERROR;
+	mnl_attr_parse_nested(tb[NFCTH_TUPLE], helper_attr_cb, tt);
+	mnl_attr_parse_nested(tb[NFCTH_POLICY], helper_attr_cb, tp);
+	if (tp[NFCTH_POLICY_SET_NUM])
+		num = ntohl(mnl_attr_get_u32(tp[NFCTH_POLICY_SET_NUM]));
+	printf("helper %s l3=%u l4=%u queue=%u status=%u privlen=%u classes=%u",
+	       mnl_attr_get_str(tb[NFCTH_NAME]),
+	       ntohs(mnl_attr_get_u16(tt[NFCTH_TUPLE_L3PROTONUM])),
+	       mnl_attr_get_u8(tt[NFCTH_TUPLE_L4PROTONUM]),
+	       tb[NFCTH_QUEUE_NUM] ? ntohl(mnl_attr_get_u32(tb[NFCTH_QUEUE_NUM])) : 0,
+	       tb[NFCTH_STATUS] ? ntohl(mnl_attr_get_u32(tb[NFCTH_STATUS])) : 0,
+	       tb[NFCTH_PRIV_DATA_LEN] ? ntohl(mnl_attr_get_u32(tb[NFCTH_PRIV_DATA_LEN])) : 0,
+	       num);
+	for (i = 0; i < num && i < 4; i++) {
+		struct nlattr *tc[NFCTH_POLICY_MAX + 1] = {};
+
+		if (!tp[NFCTH_POLICY_SET + i])
+			break;
+		mnl_attr_parse_nested(tp[NFCTH_POLICY_SET + i], helper_attr_cb, tc);
+		printf(" %s/%u/%u", mnl_attr_get_str(tc[NFCTH_POLICY_NAME]),
+		       ntohl(mnl_attr_get_u32(tc[NFCTH_POLICY_EXPECT_MAX])),
+		       ntohl(mnl_attr_get_u32(tc[NFCTH_POLICY_EXPECT_TIMEOUT])));
+	}
+	printf("\n");
+	return MNL_CB_OK;
+}
+
+static int ctl(int argc, char *argv[])
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint16_t flags = NLM_F_ACK;
+	unsigned int pause_ms = 0;
+	struct nlmsghdr *nlh;
+	int type, i, n;
+
+	if (argc < 1)
+		usage();
+	if (!strcmp(argv[0], "new")) {
+		type = NFNL_MSG_CTHELPER_NEW;
+		flags |= NLM_F_CREATE;
+	} else if (!strcmp(argv[0], "get")) {
+		type = NFNL_MSG_CTHELPER_GET;
+	} else if (!strcmp(argv[0], "dump")) {
+		type = NFNL_MSG_CTHELPER_GET;
+		flags = NLM_F_DUMP;
+	} else if (!strcmp(argv[0], "dump-slow")) {
+		/* one read, then a pause: lets another process change the
+		 * table in the middle of the dump
+		 */
+		type = NFNL_MSG_CTHELPER_GET;
+		flags = NLM_F_DUMP;
+		pause_ms = 1000;
+	} else if (!strcmp(argv[0], "del")) {
+		type = NFNL_MSG_CTHELPER_DEL;
+	} else {
+		usage();
+	}
+	if (argc > 1 && !strcmp(argv[1], "excl")) {
+		flags |= NLM_F_EXCL;
+		argv++;
+		argc--;
+	}
+
+	nlh = nfnl_hdr(buf, NFNL_SUBSYS_CTHELPER, type, flags, AF_UNSPEC, 0);
+	for (i = 1; i < argc; i++) {
+		if (put_ctl_attr(nlh, argv[i]) < 0) {
+			fprintf(stderr, "bad attribute %s\n", argv[i]);
+			usage();
+		}
+	}
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		perror("sendto");
+		return 1;
+	}
+
+	/* Replies (GET, dump), then the ack or NLMSG_DONE. */
+	for (;;) {
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0) {
+			perror("recvfrom");
+			return 1;
+		}
+		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, n);
+		     nlh = mnl_nlmsg_next(nlh, &n)) {
+			if (nlh->nlmsg_type == NLMSG_ERROR)
+				return print_ack(nlh) ? 1 : 0;
+			if (nlh->nlmsg_type == NLMSG_DONE)
+				return 0;
+			print_helper(nlh);
+		}
+		fflush(stdout);
+		if (pause_ms) {
+			usleep(pause_ms * 1000);
+			pause_ms = 0;
+		}
+	}
+}
+
+/* ---- helper mode ---- */
+
+struct opts {
+	uint16_t queue;
+	const char *name;
+	uint8_t l4;
+	uint16_t l3;
+	bool reg;
+	bool silent;
+	bool mangle;
+	bool bad_ct;
+	bool fail_open;
+	unsigned int maxlen;
+	int verdict;
+	unsigned int class;
+	unsigned int exit_after;
+};
+
+struct pkt {
+	uint32_t id;
+	int ctinfo;
+	uint8_t l3;
+	uint8_t src[16], dst[16];
+	unsigned char *payload;		/* the whole IP packet */
+	unsigned int len;
+	unsigned int l4off;		/* transport header */
+	unsigned int dataoff;		/* application data */
+	char priv[33];
+	bool has_ct;
+};
+
+static int talk(struct nlmsghdr *nlh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	int n;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0)
+		return -errno;
+	nlh = (struct nlmsghdr *)buf;
+	if (nlh->nlmsg_type != NLMSG_ERROR)
+		return -EPROTO;
+	return ((struct nlmsgerr *)mnl_nlmsg_get_payload(nlh))->error;
+}
+
+static int register_helper(const struct opts *o)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], spec[64];
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+
+	nlh = nfnl_hdr(buf, NFNL_SUBSYS_CTHELPER, NFNL_MSG_CTHELPER_NEW,
+		       NLM_F_CREATE, AF_UNSPEC, 0);
+	mnl_attr_put_strz(nlh, NFCTH_NAME, o->name);
+	nest = mnl_attr_nest_start(nlh, NFCTH_TUPLE);
+	mnl_attr_put_u16(nlh, NFCTH_TUPLE_L3PROTONUM, htons(o->l3));
+	mnl_attr_put_u8(nlh, NFCTH_TUPLE_L4PROTONUM, o->l4);
+	mnl_attr_nest_end(nlh, nest);
+	mnl_attr_put_u32(nlh, NFCTH_QUEUE_NUM, htonl(o->queue));
+	mnl_attr_put_u32(nlh, NFCTH_PRIV_DATA_LEN, htonl(32));
+	mnl_attr_put_u32(nlh, NFCTH_STATUS, htonl(NFCT_HELPER_STATUS_ENABLED));
+	snprintf(spec, sizeof(spec), "2:%s/8/30:%s-b/8/30", o->name, o->name);
+	put_policy(nlh, spec);
+	return talk(nlh);
+}
+
+static int bind_queue(const struct opts *o)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nfqnl_msg_config_params params;
+	struct nfqnl_msg_config_cmd cmd = { .command = NFQNL_CFG_CMD_BIND };
+	struct nlmsghdr *nlh;
+	int err;
+
+	nlh = nfnl_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_CONFIG, 0, AF_UNSPEC, o->queue);
+	mnl_attr_put(nlh, NFQA_CFG_CMD, sizeof(cmd), &cmd);
+	err = talk(nlh);
+	if (err)
+		return err;
+
+	nlh = nfnl_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_CONFIG, 0, AF_UNSPEC, o->queue);
+	params.copy_range = htonl(0xffff);
+	params.copy_mode = NFQNL_COPY_PACKET;
+	mnl_attr_put(nlh, NFQA_CFG_PARAMS, sizeof(params), &params);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_CONNTRACK |
+						 (o->fail_open ? NFQA_CFG_F_FAIL_OPEN : 0)));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_CONNTRACK |
+						NFQA_CFG_F_FAIL_OPEN));
+	if (o->maxlen)
+		mnl_attr_put_u32(nlh, NFQA_CFG_QUEUE_MAXLEN, htonl(o->maxlen));
+	return talk(nlh);
+}
+
+static int nested_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_get_type(attr) <= CTA_MAX)
+		tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+static void parse_ct(struct pkt *p, const struct nlattr *attr)
+{
+	struct nlattr *ct[CTA_MAX + 1] = {};
+
+	mnl_attr_parse_nested(attr, nested_cb, ct);
+	if (ct[CTA_HELP]) {
+		struct nlattr *h[CTA_HELP_MAX + 1] = {};
+
+		mnl_attr_parse_nested(ct[CTA_HELP], nested_cb, h);
+		if (h[CTA_HELP_INFO]) {
+			unsigned int n = mnl_attr_get_payload_len(h[CTA_HELP_INFO]);
+
+			if (n > 32)
+				n = 32;
+			memcpy(p->priv, mnl_attr_get_payload(h[CTA_HELP_INFO]), n);
+		}
+	}
+	p->has_ct = true;
+}
+
+static int parse_packet(struct pkt *p)
+{
+	unsigned char *d = p->payload;
+	unsigned int hl;
+
+	if (p->len < 20)
+		return -1;
+	if ((d[0] >> 4) == 4) {
+		hl = (d[0] & 0xf) * 4;
+		p->l3 = 4;
+		memcpy(p->src, d + 12, 4);
+		memcpy(p->dst, d + 16, 4);
+		p->l4off = hl;
+		if (d[9] == IPPROTO_TCP)
+			p->dataoff = hl + (d[hl + 12] >> 4) * 4;
+		else
+			p->dataoff = hl + 8;
+	} else {
+		if (p->len < 48)
+			return -1;
+		p->l3 = 6;
+		memcpy(p->src, d + 8, 16);
+		memcpy(p->dst, d + 24, 16);
+		p->l4off = 40;
+		if (d[6] == IPPROTO_TCP)
+			p->dataoff = 40 + (d[40 + 12] >> 4) * 4;
+		else
+			p->dataoff = 48;
+	}
+	if (p->dataoff > p->len)
+		p->dataoff = p->len;
+	return 0;
+}
+
+static const char *find_word(const struct pkt *p, const char *word)
+{
+	size_t wl = strlen(word);
+	unsigned int i;
+
+	for (i = p->dataoff; i + wl <= p->len; i++)
+		if (!memcmp(p->payload + i, word, wl))
+			return (const char *)p->payload + i;
+	return NULL;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+static uint32_t csum_add(uint32_t sum, const unsigned char *d, unsigned int len)
+{
+	unsigned int i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (d[i] << 8) | d[i + 1];
+	if (len & 1)
+		sum += d[len - 1] << 8;
+	return sum;
+}
+
+/* Fix lengths and checksums after the payload changed size (IPv4, TCP). */
+static void fix_ipv4_tcp(struct pkt *p)
+{
+	unsigned char *d = p->payload;
+	unsigned int tcplen = p->len - p->l4off;
+	uint32_t sum;
+	uint16_t c;
+
+	d[2] = p->len >> 8;
+	d[3] = p->len & 0xff;
+	d[10] = d[11] = 0;
+	c = csum_fold(csum_add(0, d, p->l4off));
+	d[10] = c >> 8;
+	d[11] = c & 0xff;
+
+	d[p->l4off + 16] = d[p->l4off + 17] = 0;
+	sum = csum_add(0, d + 12, 8);
+	sum += IPPROTO_TCP + tcplen;
+	sum = csum_add(sum, d + p->l4off, tcplen);
+	c = csum_fold(sum);
+	d[p->l4off + 16] = c >> 8;
+	d[p->l4off + 17] = c & 0xff;
+}
+
+static bool mangle(struct pkt *p, unsigned char *out)
+{
+	static const char from[] = "MANGLE\n", to[] = "MANGLED-BY-HELPER\n";
+	const char *at = find_word(p, from);
+	unsigned int pre, post;
+
+	if (!at || p->l3 != 4 || p->payload[9] != IPPROTO_TCP)
+		return false;
+	pre = at - (const char *)p->payload;
+	post = p->len - pre - strlen(from);
+	memcpy(out, p->payload, pre);
+	memcpy(out + pre, to, strlen(to));
+	memcpy(out + pre + strlen(to), at + strlen(from), post);
+	p->payload = out;
+	p->len = pre + strlen(to) + post;
+	fix_ipv4_tcp(p);
+	return true;
+}
+
+static void put_tuple(struct nlmsghdr *nlh, int type, const struct pkt *p,
+		      const uint8_t *src, const uint8_t *dst, uint8_t proto,
+		      uint16_t sport, uint16_t dport)
+{
+	struct nlattr *t, *n;
+
+	t = mnl_attr_nest_start(nlh, type);
+	n = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+	if (p->l3 == 4) {
+		mnl_attr_put(nlh, CTA_IP_V4_SRC, 4, src);
+		mnl_attr_put(nlh, CTA_IP_V4_DST, 4, dst);
+	} else {
+		mnl_attr_put(nlh, CTA_IP_V6_SRC, 16, src);
+		mnl_attr_put(nlh, CTA_IP_V6_DST, 16, dst);
+	}
+	mnl_attr_nest_end(nlh, n);
+	n = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, proto);
+	mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(sport));
+	mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(dport));
+	mnl_attr_nest_end(nlh, n);
+	mnl_attr_nest_end(nlh, t);
+}
+
+static void put_expect(struct nlmsghdr *nlh, const struct opts *o,
+		       const struct pkt *p, uint16_t port)
+{
+	static const uint8_t ones[16] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t proto = p->l3 == 4 ? p->payload[9] : p->payload[6];
+	struct nlattr *nest;
+
+	nest = mnl_attr_nest_start(nlh, NFQA_EXP);
+	/* from the client (this packet's source) to the server's port */
+	put_tuple(nlh, CTA_EXPECT_TUPLE, p, p->src, p->dst, proto, 0, port);
+	put_tuple(nlh, CTA_EXPECT_MASK, p, ones, ones, 0xff, 0, 0xffff);
+	mnl_attr_put_u32(nlh, CTA_EXPECT_CLASS, htonl(o->class));
+	mnl_attr_nest_end(nlh, nest);
+}
+
+static int send_verdict(const struct opts *o, struct pkt *p)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], data[33] = "";
+	unsigned char mangled[0x10000];
+	struct nfqnl_msg_verdict_hdr vh;
+	const char *expect, *priv;
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+
+	nlh = nfnl_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_VERDICT, 0, AF_UNSPEC, o->queue);
+	vh.verdict = htonl(o->verdict);
+	vh.id = htonl(p->id);
+	mnl_attr_put(nlh, NFQA_VERDICT_HDR, sizeof(vh), &vh);
+
+	priv = find_word(p, "DATA ");
+	if (priv) {
+		unsigned int i;
+
+		priv += 5;
+		for (i = 0; i < 32 && priv + i < (char *)p->payload + p->len &&
+		     isgraph((unsigned char)priv[i]); i++)
+			data[i] = priv[i];
+	}
+	if (priv || o->bad_ct) {
+		struct nlattr *help;
+
+		nest = mnl_attr_nest_start(nlh, NFQA_CT);
+		help = mnl_attr_nest_start(nlh, CTA_HELP);
+		mnl_attr_put_strz(nlh, CTA_HELP_NAME, o->bad_ct ? "no-such-helper" : o->name);
+		mnl_attr_put(nlh, CTA_HELP_INFO, 32, data);
+		mnl_attr_nest_end(nlh, help);
+		mnl_attr_nest_end(nlh, nest);
+	}
+
+	expect = find_word(p, "EXPECT ");
+	if (expect)
+		put_expect(nlh, o, p, atoi(expect + 7));
+
+	if (o->mangle && mangle(p, mangled))
+		mnl_attr_put(nlh, NFQA_PAYLOAD, p->len, p->payload);
+
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return 0;
+}
+
+static int queue_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nlattr *tb[NFQA_MAX + 1] = {};
+	struct pkt p = {};
+
+	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), helper_attr_cb, tb);
+	if (!tb[NFQA_PACKET_HDR] || !tb[NFQA_PAYLOAD])
+		return MNL_CB_ERROR;
+	p.id = ntohl(((struct nfqnl_msg_packet_hdr *)
+		      mnl_attr_get_payload(tb[NFQA_PACKET_HDR]))->packet_id);
+	p.payload = mnl_attr_get_payload(tb[NFQA_PAYLOAD]);
+	p.len = mnl_attr_get_payload_len(tb[NFQA_PAYLOAD]);
+	p.ctinfo = tb[NFQA_CT_INFO] ? (int)ntohl(mnl_attr_get_u32(tb[NFQA_CT_INFO])) : -1;
+	if (tb[NFQA_CT])
+		parse_ct(&p, tb[NFQA_CT]);
+	if (parse_packet(&p) < 0)
+		return MNL_CB_ERROR;
+
+	printf("packet id=%u len=%u ct=%d ctinfo=%d data=%u priv=%s\n", p.id,
+	       p.len, p.has_ct, p.ctinfo, p.len - p.dataoff,
+	       p.priv[0] ? p.priv : "-");
+	fflush(stdout);
+
+	*(struct pkt *)data = p;
+	return MNL_CB_OK;
+}
+
+static int helper(int argc, char *argv[])
+{
+	struct opts o = {
+		.name = "toy", .l3 = AF_INET, .l4 = IPPROTO_TCP,
+		.verdict = NF_ACCEPT,
+	};
+	char buf[0x10000 + 4096];
+	unsigned int seen = 0;
+	int opt, err, n;
+
+	while ((opt = getopt(argc, argv, "q:n:p:f:rc:SMBV:x:OL:")) != -1) {
+		switch (opt) {
+		case 'q': o.queue = atoi(optarg); break;
+		case 'n': o.name = optarg; break;
+		case 'p': o.l4 = !strcmp(optarg, "udp") ? IPPROTO_UDP : IPPROTO_TCP; break;
+		case 'f': o.l3 = !strcmp(optarg, "inet6") ? AF_INET6 : AF_INET; break;
+		case 'r': o.reg = true; break;
+		case 'c': o.class = atoi(optarg); break;
+		case 'S': o.silent = true; break;
+		case 'M': o.mangle = true; break;
+		case 'B': o.bad_ct = true; break;
+		case 'V':
+			if (!strcmp(optarg, "accept"))
+				o.verdict = NF_ACCEPT;
+			else if (!strcmp(optarg, "drop"))
+				o.verdict = NF_DROP;
+			else
+				o.verdict = strtol(optarg, NULL, 0);
+			break;
+		case 'x': o.exit_after = atoi(optarg); break;
+		case 'O': o.fail_open = true; break;
+		case 'L': o.maxlen = atoi(optarg); break;
+		default: usage();
+		}
+	}
+
+	if (o.reg) {
+		err = register_helper(&o);
+		if (err) {
+			printf("register: %s\n", strerror(-err));
+			return 1;
+		}
+	}
+	err = bind_queue(&o);
+	if (err) {
+		printf("bind: %s\n", strerror(-err));
+		return 1;
+	}
+	printf("ready queue=%u helper=%s\n", o.queue, o.name);
+	fflush(stdout);
+
+	for (;;) {
+		struct nlmsghdr *nlh;
+
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == ENOBUFS)
+				continue;
+			perror("recvfrom");
+			return 1;
+		}
+		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, n);
+		     nlh = mnl_nlmsg_next(nlh, &n)) {
+			struct pkt p = {};
+
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				print_ack(nlh);
+				continue;
+			}
+			if (queue_cb(nlh, &p) != MNL_CB_OK)
+				continue;
+			if (!o.silent) {
+				err = send_verdict(&o, &p);
+				if (err)
+					printf("verdict: %s\n", strerror(-err));
+			}
+			if (o.exit_after && ++seen >= o.exit_after)
+				return 0;
+		}
+	}
+}
+
+int main(int argc, char *argv[])
+{
+	int one = 1;
+
+	if (argc < 2)
+		usage();
+
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		perror("netlink");
+		return 1;
+	}
+	portid = mnl_socket_get_portid(nl);
+	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	/* Verdict errors come back as acks without asking for them. */
+	mnl_socket_setsockopt(nl, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+
+	if (!strcmp(argv[1], "ctl"))
+		return ctl(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "helper"))
+		return helper(argc - 1, argv + 1);
+	usage();
+	return 2;
+}
