@@ -2,10 +2,11 @@
 #
 #   make          base tree + series + kernel build
 #   make check    the above, then every test in the VM; last line N passed, N failed
+#   make check-debug  the same tests on a KASAN/lockdep/kmemleak/UBSAN kernel
 #   make demo     boot our kernel and walk through a userspace FTP helper
 #   make clean    remove build/ (ccache stays in $(CCACHE_DIR))
 
-.PHONY: all base apply build check demo clean
+.PHONY: all base apply build check check-debug demo clean
 
 all: build
 
@@ -23,6 +24,11 @@ check:
 	scripts/apply
 	scripts/build
 	tests/run
+
+check-debug: apply
+	scripts/build --name debug scripts/config/vm.config \
+		scripts/config/cthelper.config scripts/config/debug.config
+	KERNEL_NAME=debug tests/run
 
 demo: build
 	scripts/demo

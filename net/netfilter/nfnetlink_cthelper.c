@@ -30,6 +30,7 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
+#include <net/netfilter/nf_queue.h>
 
 /* Longest expectation timeout we accept, in seconds: the expectation timer
  * is set to timeout * HZ jiffies, which must not wrap.
@@ -54,21 +55,31 @@ static LIST_HEAD(nfnl_cthelper_list);
 #define nfnl_cthelper_lockdep_held() lockdep_nfnl_is_held(NFNL_SUBSYS_CTHELPER)
 
 /* The help function: hand the packet to userspace.  A disabled helper lets
- * packets through untouched; nobody listening on the queue must not block
- * the flow either, hence the bypass flag.
+ * packets through untouched.
+ *
+ * When nobody listens on the queue (the daemon died or is restarting), the
+ * packet must not be lost nor block the flow.  Returning NF_ACCEPT lets
+ * nf_confirm() go on and confirm the conntrack, in its true direction and
+ * with its helper, so that the flow is helped again once the daemon is
+ * back.  The queue's own bypass would skip the confirmation instead; it
+ * only remains for a listener that goes away right after the check.
  */
 static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 			       struct nf_conn *ct,
 			       enum ip_conntrack_info ctinfo)
 {
 	const struct nf_conntrack_helper *helper;
+	unsigned int queue;
 
 	helper = rcu_dereference(nfct_help(ct)->helper);
 	if (!helper || !(READ_ONCE(helper->flags) & NF_CT_HELPER_F_CONFIGURED))
 		return NF_ACCEPT;
 
-	return NF_QUEUE_NR(READ_ONCE(helper->queue_num)) |
-	       NF_VERDICT_FLAG_QUEUE_BYPASS;
+	queue = READ_ONCE(helper->queue_num);
+	if (!nf_queue_listening(nf_ct_net(ct), queue))
+		return NF_ACCEPT;
+
+	return NF_QUEUE_NR(queue) | NF_VERDICT_FLAG_QUEUE_BYPASS;
 }
 
 /* CTA_HELP_INFO from a verdict: the helper's private data, cut to its

@@ -11,11 +11,19 @@
  *   "MANGLE"         (with -M) replace by "MANGLED-BY-HELPER"
  *
  * and prints one line per packet with the private data the kernel sent
- * along (CTA_HELP_INFO).  Control mode sends one NEW, GET or DEL message
- * built from its arguments, possibly malformed, and prints the result.
+ * along (CTA_HELP_INFO).  Options: -r register the helper first (2
+ * classes, 8 expectations each, 32 bytes of private data), -c CLASS for
+ * expectations, -S never answer, -H hold packets until SIGUSR1 then answer
+ * them all, -V the verdict, -B send a malformed NFQA_CT, -M mangle, -O
+ * fail-open queue, -L queue length, -x exit after N packets.
+ *
+ * Control mode sends one NEW, GET or DEL message built from its arguments,
+ * possibly malformed, and prints the result; "verdict" sends one verdict
+ * from a socket that owns no queue.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +44,9 @@
 #define NFNL_SUBSYS_CTHELPER 9
 #endif
 
+/* enum ip_conntrack_info: IP_CT_ESTABLISHED_REPLY and above are replies */
+#define IP_CT_IS_REPLY_CTINFO 3
+
 static struct mnl_socket *nl;
 static unsigned int portid;
 static unsigned int seq = 1;
@@ -45,7 +56,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: nf_cthelper helper [-q QUEUE] [-n NAME] [-p tcp|udp] [-f inet|inet6]\n"
 		"                          [-r] [-c CLASS] [-S] [-M] [-B] [-V VERDICT] [-x N]\n"
-		"                          [-O] [-L MAXLEN]\n"
+		"                          [-O] [-L MAXLEN] [-H]\n"
+		"       nf_cthelper verdict QUEUE ID VERDICT\n"
 		"       nf_cthelper ctl new|get|del|dump|dump-slow [excl] [ATTR...]\n"
 		"ATTR: name=S name-raw=HEXBYTES tuple=L3:L4 tuple-l3=L3 tuple-l4=L4\n"
 		"      tuple-short queue=N privlen=N status=N\n"
@@ -347,6 +359,7 @@ struct opts {
 	bool silent;
 	bool mangle;
 	bool bad_ct;
+	bool hold;
 	bool fail_open;
 	unsigned int maxlen;
 	int verdict;
@@ -622,6 +635,10 @@ static int send_verdict(const struct opts *o, struct pkt *p)
 	vh.id = htonl(p->id);
 	mnl_attr_put(nlh, NFQA_VERDICT_HDR, sizeof(vh), &vh);
 
+	/* the toy protocol is spoken by the client only */
+	if (p->ctinfo >= IP_CT_IS_REPLY_CTINFO)
+		goto send;
+
 	priv = find_word(p, "DATA ");
 	if (priv) {
 		unsigned int i;
@@ -649,6 +666,7 @@ static int send_verdict(const struct opts *o, struct pkt *p)
 	if (o->mangle && mangle(p, mangled))
 		mnl_attr_put(nlh, NFQA_PAYLOAD, p->len, p->payload);
 
+send:
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	return 0;
@@ -681,8 +699,40 @@ static int queue_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+static volatile sig_atomic_t release;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	release = 1;
+}
+
+/* Verdicts for every held packet; prints how many the kernel refused. */
+static void release_held(const struct opts *o, const uint32_t *ids,
+			 unsigned int n)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	unsigned int i, refused = 0;
+	struct nfqnl_msg_verdict_hdr vh;
+	struct nlmsghdr *nlh;
+
+	for (i = 0; i < n; i++) {
+		nlh = nfnl_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_VERDICT, 0,
+			       AF_UNSPEC, o->queue);
+		vh.verdict = htonl(o->verdict);
+		vh.id = htonl(ids[i]);
+		mnl_attr_put(nlh, NFQA_VERDICT_HDR, sizeof(vh), &vh);
+		if (talk(nlh))
+			refused++;
+	}
+	printf("released %u refused %u\n", n, refused);
+	fflush(stdout);
+}
+
 static int helper(int argc, char *argv[])
 {
+	static uint32_t held[65536];
+	unsigned int nheld = 0;
 	struct opts o = {
 		.name = "toy", .l3 = AF_INET, .l4 = IPPROTO_TCP,
 		.verdict = NF_ACCEPT,
@@ -691,7 +741,7 @@ static int helper(int argc, char *argv[])
 	unsigned int seen = 0;
 	int opt, err, n;
 
-	while ((opt = getopt(argc, argv, "q:n:p:f:rc:SMBV:x:OL:")) != -1) {
+	while ((opt = getopt(argc, argv, "q:n:p:f:rc:SMBV:x:OL:H")) != -1) {
 		switch (opt) {
 		case 'q': o.queue = atoi(optarg); break;
 		case 'n': o.name = optarg; break;
@@ -712,6 +762,7 @@ static int helper(int argc, char *argv[])
 			break;
 		case 'x': o.exit_after = atoi(optarg); break;
 		case 'O': o.fail_open = true; break;
+		case 'H': o.hold = true; break;
 		case 'L': o.maxlen = atoi(optarg); break;
 		default: usage();
 		}
@@ -729,15 +780,25 @@ static int helper(int argc, char *argv[])
 		printf("bind: %s\n", strerror(-err));
 		return 1;
 	}
+	if (o.hold) {
+		struct sigaction sa = { .sa_handler = on_usr1 };
+
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 	printf("ready queue=%u helper=%s\n", o.queue, o.name);
 	fflush(stdout);
 
 	for (;;) {
 		struct nlmsghdr *nlh;
 
+		if (release) {
+			release_held(&o, held, nheld);
+			nheld = 0;
+			release = 0;
+		}
 		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 		if (n < 0) {
-			if (errno == ENOBUFS)
+			if (errno == ENOBUFS || errno == EINTR)
 				continue;
 			perror("recvfrom");
 			return 1;
@@ -752,7 +813,10 @@ static int helper(int argc, char *argv[])
 			}
 			if (queue_cb(nlh, &p) != MNL_CB_OK)
 				continue;
-			if (!o.silent) {
+			if (o.hold) {
+				if (nheld < 65536)
+					held[nheld++] = p.id;
+			} else if (!o.silent) {
 				err = send_verdict(&o, &p);
 				if (err)
 					printf("verdict: %s\n", strerror(-err));
@@ -784,6 +848,25 @@ int main(int argc, char *argv[])
 		return ctl(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "helper"))
 		return helper(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "verdict") && argc == 5) {
+		char buf[MNL_SOCKET_BUFFER_SIZE];
+		struct nfqnl_msg_verdict_hdr vh;
+		struct nlmsghdr *nlh;
+		int n;
+
+		/* verdict QUEUE ID VERDICT, from a socket that owns nothing */
+		nlh = nfnl_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_VERDICT, NLM_F_ACK,
+			       AF_UNSPEC, atoi(argv[2]));
+		vh.id = htonl(strtoul(argv[3], NULL, 0));
+		vh.verdict = htonl(strtoul(argv[4], NULL, 0));
+		mnl_attr_put(nlh, NFQA_VERDICT_HDR, sizeof(vh), &vh);
+		if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+			return 1;
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0)
+			return 1;
+		return print_ack((struct nlmsghdr *)buf) ? 1 : 0;
+	}
 	usage();
 	return 2;
 }

@@ -16,6 +16,7 @@ HELPER=./nf_cthelper
 checktool "iptables --version" "run test without iptables"
 checktool "conntrack --version" "run test without conntrack"
 checktool "nft --version" "run test without nft"
+checktool "socat -h" "run test without socat"
 if [ ! -x "$HELPER" ]; then
 	echo "SKIP: $HELPER not built"
 	exit $ksft_skip
@@ -236,6 +237,335 @@ EOF
 	rm -f /tmp/nf_cthelper_dump.$$
 }
 
+# Server $srv (10.0.1.1, dead:1::1) and client $cli (10.0.1.2, dead:1::2).
+# On the server, tcp/2121 gets the "toy" helper and udp/5555 "toy-udp";
+# the input policy drops any other new tcp or udp flow; echo servers
+# listen on tcp 2121 and 3000-3005, a sink on udp 5555.
+setup_datapath()
+{
+	local port
+
+	setup_ns srv cli || return 1
+	ip link add veth0 netns "$srv" type veth peer name veth0 netns "$cli" || return 1
+	ip -net "$srv" addr add 10.0.1.1/24 dev veth0
+	ip -net "$srv" addr add dead:1::1/64 dev veth0 nodad
+	ip -net "$cli" addr add 10.0.1.2/24 dev veth0
+	ip -net "$cli" addr add dead:1::2/64 dev veth0 nodad
+	ip -net "$srv" link set veth0 up
+	ip -net "$cli" link set veth0 up
+
+	ip netns exec "$srv" nft -f - <<EOF || return 1
+table inet filter {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		ct state established,related accept
+		tcp dport 2121 accept
+		udp dport 5555 accept
+		meta l4proto { tcp, udp } drop
+	}
+}
+EOF
+	for port in 2121 3000 3001 3002 3003 3004 3005; do
+		ip netns exec "$srv" socat TCP6-LISTEN:$port,ipv6only=0,reuseaddr,fork EXEC:cat 2>/dev/null &
+	done
+	UDPSINK=/tmp/nf_cthelper_udp.$$
+	ip netns exec "$srv" socat -u UDP-RECV:5555 "OPEN:$UDPSINK,creat,trunc" 2>/dev/null &
+	busywait 5000 sh -c "ip netns exec $srv ss -ltn | grep -q ':3005 '"
+}
+
+attach_xt()
+{
+	ip netns exec "$srv" iptables -t raw -A PREROUTING -p tcp --dport 2121 -j CT --helper toy &&
+	ip netns exec "$srv" iptables -t raw -A PREROUTING -p udp --dport 5555 -j CT --helper toy-udp &&
+	ip netns exec "$srv" ip6tables -t raw -A PREROUTING -p tcp --dport 2121 -j CT --helper toy
+}
+
+# start_helper ARGS...: a helper daemon in $srv; its output goes to $HOUT
+start_helper()
+{
+	HOUT=/tmp/nf_cthelper_helper.$$.$RANDOM
+	ip netns exec "$srv" "$HELPER" helper "$@" >"$HOUT" 2>&1 &
+	HPID=$!
+	busywait 5000 grep -q '^ready' "$HOUT"
+}
+
+stop_helper()
+{
+	kill -9 "$HPID" 2>/dev/null
+	wait "$HPID" 2>/dev/null
+}
+
+# control ADDR LINES...: a control connection to ADDR port 2121 that sends
+# the lines and stays open for a second
+control()
+{
+	local addr=$1
+
+	[[ "$addr" == *:* ]] && addr="[$addr]"
+	shift
+	(printf '%s\n' "$@"; sleep 1) |
+		ip netns exec "$cli" socat -t 2 - "TCP:$addr:2121,connect-timeout=3" >/dev/null 2>&1
+}
+
+# connects ADDR PORT: a new tcp flow from the client reaches ADDR:PORT
+connects()
+{
+	local addr=$1
+
+	[[ "$addr" == *:* ]] && addr="[$addr]"
+	echo ping | ip netns exec "$cli" socat -t 1 - "TCP:$addr:$2,connect-timeout=2" 2>/dev/null |
+		grep -q ping
+}
+
+expectations()
+{
+	ip netns exec "$srv" conntrack -L expect 2>/dev/null | grep -c "$1"
+}
+
+# udp_burst N: N datagrams of one flow from the client to udp/5555
+udp_burst()
+{
+	ip netns exec "$cli" bash -c "exec 3>/dev/udp/10.0.1.1/5555
+		for i in \$(seq $1); do printf 'x%05d\n' \$i >&3; done" 2>/dev/null
+}
+
+queue_stat()
+{
+	# /proc/net/netfilter/nfnetlink_queue: queue portid total copy_mode
+	# copy_range dropped user_dropped last_id 1
+	ip netns exec "$srv" awk -v q="$1" -v f="$2" '$1 == q { print $f }' \
+		/proc/net/netfilter/nfnetlink_queue
+}
+
+test_datapath()
+{
+	local out lines=() i
+
+	flush_helpers
+	setup_datapath || { fail "datapath-setup" "namespaces"; return; }
+	ctl new name=toy-udp tuple=2:17 policy=1:u/8/30 privlen=32 queue=1 >/dev/null
+	ctl new name=toy tuple=10:6 policy=2:toy/8/30:toy-b/8/30 privlen=32 >/dev/null
+	if ! start_helper -r -n toy -q 0; then
+		fail "datapath-helper" "$(cat "$HOUT")"
+		return
+	fi
+	attach_xt || { fail "datapath-attach" "CT --helper refused"; return; }
+
+	# an expectation from a verdict is the only way in for port 3000
+	if connects 10.0.1.1 3000; then
+		fail "expect-needed" "port 3000 reachable without an expectation"
+	else
+		pass "expect-needed"
+	fi
+	control 10.0.1.1 "EXPECT 3000" &
+	if busywait 5000 sh -c "ip netns exec $srv conntrack -L expect 2>/dev/null | grep -q dport=3000" &&
+	   connects 10.0.1.1 3000; then
+		pass "expect-ipv4-lets-related-in"
+	else
+		fail "expect-ipv4-lets-related-in" "$(tail -n 3 "$HOUT")"
+	fi
+	wait %%
+	if connects 10.0.1.1 3001; then
+		fail "expect-only-that-port" "port 3001 reachable"
+	else
+		pass "expect-only-that-port"
+	fi
+
+	out=$(ip netns exec "$srv" conntrack -L -p tcp --dport 2121 2>/dev/null)
+	if grep -q 'src=10.0.1.2 dst=10.0.1.1 sport=[0-9]* dport=2121 .*ASSURED.*helper=toy' <<<"$out"; then
+		pass "helped-flow-confirmed-assured"
+	else
+		fail "helped-flow-confirmed-assured" "$out"
+	fi
+
+	control dead:1::1 "EXPECT 3002" &
+	if busywait 5000 sh -c "ip netns exec $srv conntrack -L expect -f ipv6 2>/dev/null | grep -q 'dead:1::2 .*dport=3002'" &&
+	   connects dead:1::1 3002; then
+		pass "expect-ipv6-lets-related-in"
+	else
+		fail "expect-ipv6-lets-related-in" "$(ip netns exec "$srv" conntrack -L expect -f ipv6 2>&1)"
+	fi
+	wait %%
+
+	# classes: the helper has two (0 and 1)
+	stop_helper
+	start_helper -n toy -q 0 -c 5
+	control 10.0.1.1 "EXPECT 3003"
+	if [ "$(expectations dport=3003)" -eq 0 ]; then
+		pass "expect-class-above-max-refused"
+	else
+		fail "expect-class-above-max-refused" "expectation created"
+	fi
+	stop_helper
+	start_helper -n toy -q 0 -c 1
+	control 10.0.1.1 "EXPECT 3003"
+	if [ "$(expectations 'dport=3003 .*class=1')" -eq 1 ]; then
+		pass "expect-class-1"
+	else
+		fail "expect-class-1" "$(ip netns exec "$srv" conntrack -L expect 2>&1)"
+	fi
+
+	# 300 expectations on one master: at most max_expected (8) remain
+	for i in $(seq 4000 4299); do
+		lines+=("EXPECT $i")
+	done
+	control 10.0.1.1 "${lines[@]}"
+	out=$(expectations 'dport=4[0-9][0-9][0-9] ')
+	if [ "$out" -ge 1 ] && [ "$out" -le 8 ]; then
+		pass "expect-max-expected"
+	else
+		fail "expect-max-expected" "$out expectations for one master"
+	fi
+	ip netns exec "$srv" conntrack -D expect >/dev/null 2>&1
+
+	# private data: stored by one verdict, sent along with the next packet
+	control 10.0.1.1 "DATA secret42" "next"
+	if grep -q 'priv=secret42' "$HOUT"; then
+		pass "private-data-round-trip"
+	else
+		fail "private-data-round-trip" "$(tail -n 3 "$HOUT")"
+	fi
+
+	# a malformed NFQA_CT: the verdict still applies, the conntrack is
+	# left alone (no private data)
+	stop_helper
+	start_helper -n toy -q 0 -B
+	control 10.0.1.1 "DATA bad1" "next"
+	if grep -q '^packet.* data=[1-9]' "$HOUT" && connects 10.0.1.1 2121; then
+		pass "bad-nfqa-ct-verdict-applied"
+	else
+		fail "bad-nfqa-ct-verdict-applied" "$(tail -n 3 "$HOUT")"
+	fi
+	if grep -q 'priv=bad1' "$HOUT"; then
+		fail "bad-nfqa-ct-changes-nothing" "private data was stored"
+	else
+		pass "bad-nfqa-ct-changes-nothing"
+	fi
+	stop_helper
+
+	# disabled: nothing is queued, flows are confirmed all the same
+	start_helper -n toy -q 0
+	ctl new name=toy tuple=2:6 status=0 >/dev/null
+	if connects 10.0.1.1 2121 && ! grep -q '^packet' "$HOUT" &&
+	   ip netns exec "$srv" conntrack -L -p tcp --dport 2121 2>/dev/null | grep -q 'helper=toy'; then
+		pass "disabled-nothing-queued"
+	else
+		fail "disabled-nothing-queued" "$(grep -c '^packet' "$HOUT") packets queued"
+	fi
+	ctl new name=toy tuple=2:6 status=1 >/dev/null
+	stop_helper
+
+	# nobody listens: the flow passes and is confirmed in its true
+	# direction with its helper; a restarted daemon helps that same
+	# connection again
+	ip netns exec "$srv" conntrack -F >/dev/null 2>&1
+	rm -f /tmp/nf_cthelper_in.$$
+	mkfifo /tmp/nf_cthelper_in.$$
+	ip netns exec "$cli" socat -u -t 30 "PIPE:/tmp/nf_cthelper_in.$$" \
+		TCP:10.0.1.1:2121,connect-timeout=3 >/dev/null 2>&1 &
+	local cpid=$!
+	exec 7>/tmp/nf_cthelper_in.$$
+	echo hello >&7
+	sleep 0.5
+	out=$(ip netns exec "$srv" conntrack -L -p tcp 2>/dev/null | grep 2121)
+	if grep -q 'src=10.0.1.2 dst=10.0.1.1 sport=[0-9]* dport=2121 .*helper=toy' <<<"$out"; then
+		pass "no-listener-true-orientation"
+	else
+		fail "no-listener-true-orientation" "$out"
+	fi
+	start_helper -n toy -q 0
+	echo "EXPECT 3004" >&7
+	if busywait 5000 sh -c "ip netns exec $srv conntrack -L expect 2>/dev/null | grep -q dport=3004" &&
+	   connects 10.0.1.1 3004; then
+		pass "restarted-daemon-helps-old-flow"
+	else
+		fail "restarted-daemon-helps-old-flow" "$(tail -n 3 "$HOUT")"
+	fi
+	exec 7>&-
+	kill "$cpid" 2>/dev/null
+	wait "$cpid" 2>/dev/null
+	rm -f /tmp/nf_cthelper_in.$$
+	stop_helper
+
+	test_queue_faults
+	cleanup_ns "$srv" "$cli"
+}
+
+# A helper daemon that hangs, dies with packets queued, or loses its
+# helper while packets are queued.
+test_queue_faults()
+{
+	local before after out
+
+	# hung daemon, queue length 5: 5 packets wait, the rest is dropped
+	# and counted
+	start_helper -n toy-udp -q 1 -p udp -S -L 5
+	udp_burst 20
+	busywait 3000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 5 ]"
+	out=$(queue_stat 1 6)
+	if [ "$(grep -c '^packet' "$HOUT")" -eq 5 ] && [ "${out:-0}" -ge 15 ] &&
+	   [ ! -s "$UDPSINK" ]; then
+		pass "hung-daemon-queue-full-drops"
+	else
+		fail "hung-daemon-queue-full-drops" "$(grep -c '^packet' "$HOUT") queued, ${out:-?} dropped"
+	fi
+
+	# SIGKILL with packets queued: they are dropped, the conntrack table
+	# goes back to what it was, the next flows pass without the daemon
+	before=$(ip netns exec "$srv" conntrack -C)
+	stop_helper
+	if busywait 3000 sh -c "[ -z \"\$(ip netns exec $srv awk '\$1 == 1' /proc/net/netfilter/nfnetlink_queue)\" ]"; then
+		pass "sigkill-queue-released"
+	else
+		fail "sigkill-queue-released" "queue 1 still bound"
+	fi
+	udp_burst 3
+	if busywait 3000 test -s "$UDPSINK"; then
+		pass "sigkill-next-flows-pass"
+	else
+		fail "sigkill-next-flows-pass" "nothing reached the server"
+	fi
+	after=$(ip netns exec "$srv" conntrack -C)
+	if [ "$after" -le $((before + 1)) ]; then
+		pass "sigkill-no-conntrack-leak"
+	else
+		fail "sigkill-no-conntrack-leak" "$before conntracks before, $after after"
+	fi
+
+	# fail-open queue: what does not fit is accepted
+	: >"$UDPSINK"
+	start_helper -n toy-udp -q 1 -p udp -S -L 5 -O
+	udp_burst 20
+	if busywait 3000 sh -c "[ \$(wc -l <$UDPSINK) -ge 15 ]"; then
+		pass "fail-open-accepts-overflow"
+	else
+		fail "fail-open-accepts-overflow" "$(wc -l <"$UDPSINK") of 15 arrived"
+	fi
+
+	# verdicts that must be refused
+	out=$(ip netns exec "$srv" "$HELPER" verdict 1 1 1)
+	[[ "$out" == "error 1 "* ]] && pass "verdict-non-owner-eperm" ||
+		fail "verdict-non-owner-eperm" "$out"
+	out=$(ip netns exec "$srv" "$HELPER" verdict 77 1 1)
+	[[ "$out" == "error 19 "* ]] && pass "verdict-unknown-queue-enodev" ||
+		fail "verdict-unknown-queue-enodev" "$out"
+	stop_helper
+
+	# the helper is deleted while 500 packets wait; then their verdicts
+	start_helper -n toy-udp -q 1 -p udp -H -L 1000
+	udp_burst 500
+	busywait 10000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 500 ]"
+	ip netns exec "$srv" iptables -t raw -D PREROUTING -p udp --dport 5555 -j CT --helper toy-udp
+	out=$(ctl del name=toy-udp)
+	kill -USR1 "$HPID"
+	if [ "$out" = ok ] && busywait 10000 grep -q '^released 500' "$HOUT"; then
+		pass "helper-deleted-with-queued-packets"
+	else
+		fail "helper-deleted-with-queued-packets" "del: $out; $(tail -n 2 "$HOUT")"
+	fi
+	stop_helper
+}
+
 # Concurrent NEW/DEL/dump for a bounded time; the console scan catches
 # any splat.
 test_stress()
@@ -273,5 +603,6 @@ test_stress()
 test_input
 test_lifecycle
 test_stress
+test_datapath
 
 exit $ret

@@ -1,0 +1,30 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The same nfct steps on any kernel; the output is compared with what
+# pristine Linux 6.12 printed (tests/golden/nfct-helper.txt, made by
+# scripts/golden).
+run() {
+	echo "\$ $*"
+	"$@" 2>&1 | sed 's/^nfct v[0-9.]*: /nfct: /'
+	echo "[exit ${PIPESTATUS[0]}]"
+}
+
+run nfct list helper
+run nfct add helper ftp inet tcp
+run nfct add helper ftp inet tcp
+run nfct add helper tftp inet6 udp
+run nfct list helper
+run nfct get helper ftp
+run nfct get helper ftp inet tcp
+run nfct get helper nosuch
+run nfct disable helper ftp inet tcp
+run nfct get helper ftp
+run nfct enable helper ftp inet tcp
+run nfct get helper ftp
+run nfct delete helper nosuch inet tcp
+run nfct delete helper ftp inet tcp
+run nfct get helper ftp
+run nfct list helper
+run nfct flush helper
+run nfct list helper
+run nfct flush helper
