@@ -4,9 +4,10 @@
 #   make check    the above, then every test in the VM; last line N passed, N failed
 #   make check-debug  the same tests on a KASAN/lockdep/kmemleak/UBSAN kernel
 #   make demo     boot our kernel and walk through a userspace FTP helper
+#   make bench    what a userspace helper costs, as ratios to no helper
 #   make clean    remove build/ (ccache stays in $(CCACHE_DIR))
 
-.PHONY: all base apply build check check-debug demo clean
+.PHONY: all base apply build check check-debug demo bench clean
 
 all: build
 
@@ -32,6 +33,9 @@ check-debug: apply
 
 demo: build
 	scripts/demo
+
+bench: build
+	scripts/bench
 
 clean:
 	rm -rf build

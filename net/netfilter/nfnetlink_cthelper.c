@@ -44,9 +44,9 @@
 #define NFNL_CTHELPER_VALIDATE	(NL_VALIDATE_STRICT & ~NL_VALIDATE_STRICT_ATTRS)
 
 struct nfnl_cthelper {
-	struct list_head			list;
-	struct nf_conntrack_helper		helper;
-	struct nf_conntrack_expect_policy	policy[NF_CT_MAX_EXPECT_CLASSES];
+	struct list_head		list;
+	struct nf_conntrack_helper	helper;
+	struct nf_conntrack_expect_policy policy[NF_CT_MAX_EXPECT_CLASSES];
 };
 
 /* Writers hold the nfnl mutex of NFNL_SUBSYS_CTHELPER; dumps read under RCU. */
@@ -102,7 +102,8 @@ static int nfnl_cthelper_from_nlattr(struct nlattr *attr, struct nf_conn *ct)
 	return 0;
 }
 
-static int nfnl_cthelper_to_nlattr(struct sk_buff *skb, const struct nf_conn *ct)
+static int nfnl_cthelper_to_nlattr(struct sk_buff *skb,
+				   const struct nf_conn *ct)
 {
 	const struct nf_conn_help *help = nfct_help(ct);
 	const struct nf_conntrack_helper *helper;
@@ -115,19 +116,22 @@ static int nfnl_cthelper_to_nlattr(struct sk_buff *skb, const struct nf_conn *ct
 	return 0;
 }
 
-static const struct nla_policy nfnl_cthelper_tuple_policy[NFCTH_TUPLE_MAX + 1] = {
+static const struct nla_policy
+nfnl_cthelper_tuple_policy[NFCTH_TUPLE_MAX + 1] = {
 	[NFCTH_TUPLE_L3PROTONUM]	= { .type = NLA_BE16 },
 	[NFCTH_TUPLE_L4PROTONUM]	= { .type = NLA_U8 },
 };
 
-static const struct nla_policy nfnl_cthelper_class_policy[NFCTH_POLICY_MAX + 1] = {
+static const struct nla_policy
+nfnl_cthelper_class_policy[NFCTH_POLICY_MAX + 1] = {
 	[NFCTH_POLICY_NAME]		= { .type = NLA_NUL_STRING,
 					    .len = NF_CT_HELPER_NAME_LEN - 1 },
 	[NFCTH_POLICY_EXPECT_MAX]	= { .type = NLA_BE32 },
 	[NFCTH_POLICY_EXPECT_TIMEOUT]	= { .type = NLA_BE32 },
 };
 
-static const struct nla_policy nfnl_cthelper_classes_policy[NFCTH_POLICY_SET_MAX + 1] = {
+static const struct nla_policy
+nfnl_cthelper_classes_policy[NFCTH_POLICY_SET_MAX + 1] = {
 	[NFCTH_POLICY_SET_NUM]	= { .type = NLA_BE32 },
 	[NFCTH_POLICY_SET1]	= NLA_POLICY_NESTED(nfnl_cthelper_class_policy),
 	[NFCTH_POLICY_SET2]	= NLA_POLICY_NESTED(nfnl_cthelper_class_policy),
@@ -168,16 +172,17 @@ static bool nfnl_cthelper_missing(const struct nlattr * const tb[], u32 type,
 
 /* A NEW request, parsed and checked before anything changes. */
 struct nfnl_cthelper_req {
-	const char				*name;
-	struct nf_conntrack_tuple		tuple;
-	struct nf_conntrack_expect_policy	policy[NF_CT_MAX_EXPECT_CLASSES];
-	unsigned int				classes;	/* 0: no NFCTH_POLICY */
-	u32					queue_num;
-	u32					data_len;
-	u32					status;
+	const char *name;
+	struct nf_conntrack_tuple tuple;
+	struct nf_conntrack_expect_policy policy[NF_CT_MAX_EXPECT_CLASSES];
+	unsigned int classes;	/* 0 without NFCTH_POLICY */
+	u32 queue_num;
+	u32 data_len;
+	u32 status;
 };
 
-static int nfnl_cthelper_parse_name(const struct nlattr *attr, const char **name,
+static int nfnl_cthelper_parse_name(const struct nlattr *attr,
+				    const char **name,
 				    struct netlink_ext_ack *extack)
 {
 	*name = nla_data(attr);
@@ -255,8 +260,8 @@ static int nfnl_cthelper_parse_class(struct nf_conntrack_expect_policy *pol,
 
 	strscpy(pol->name, name, sizeof(pol->name));
 	pol->max_expected = max;
-	pol->timeout = min_t(u32, ntohl(nla_get_be32(tb[NFCTH_POLICY_EXPECT_TIMEOUT])),
-			     NFNL_CTHELPER_TIMEOUT_MAX);
+	pol->timeout = ntohl(nla_get_be32(tb[NFCTH_POLICY_EXPECT_TIMEOUT]));
+	pol->timeout = min_t(u32, pol->timeout, NFNL_CTHELPER_TIMEOUT_MAX);
 	return 0;
 }
 
@@ -268,7 +273,8 @@ static int nfnl_cthelper_parse_classes(struct nfnl_cthelper_req *req,
 	unsigned int i, num;
 	int err;
 
-	err = __nla_parse(tb, NFCTH_POLICY_SET_MAX, nla_data(attr), nla_len(attr),
+	err = __nla_parse(tb, NFCTH_POLICY_SET_MAX,
+			  nla_data(attr), nla_len(attr),
 			  nfnl_cthelper_classes_policy,
 			  NFNL_CTHELPER_VALIDATE, extack);
 	if (err < 0)
@@ -317,8 +323,11 @@ static int nfnl_cthelper_parse(struct nfnl_cthelper_req *req,
 {
 	int err;
 
+	/* A new helper without NFCTH_STATUS starts disabled, as it always
+	 * has: nfct registers the stub, the daemon enables it.
+	 */
 	memset(req, 0, sizeof(*req));
-	req->status = NFCT_HELPER_STATUS_ENABLED;
+	req->status = NFCT_HELPER_STATUS_DISABLED;
 
 	err = nfnl_cthelper_parse_name(tb[NFCTH_NAME], &req->name, extack);
 	if (err < 0)
@@ -329,7 +338,8 @@ static int nfnl_cthelper_parse(struct nfnl_cthelper_req *req,
 		return err;
 
 	if (tb[NFCTH_POLICY]) {
-		err = nfnl_cthelper_parse_classes(req, tb[NFCTH_POLICY], extack);
+		err = nfnl_cthelper_parse_classes(req, tb[NFCTH_POLICY],
+						  extack);
 		if (err < 0)
 			return err;
 	}
@@ -381,8 +391,9 @@ nfnl_cthelper_find(const char *name, const struct nf_conntrack_tuple *tuple)
 
 static unsigned int nfnl_cthelper_flags(u32 status)
 {
-	return NF_CT_HELPER_F_USERSPACE |
-	       (status == NFCT_HELPER_STATUS_ENABLED ? NF_CT_HELPER_F_CONFIGURED : 0);
+	if (status == NFCT_HELPER_STATUS_ENABLED)
+		return NF_CT_HELPER_F_USERSPACE | NF_CT_HELPER_F_CONFIGURED;
+	return NF_CT_HELPER_F_USERSPACE;
 }
 
 static int nfnl_cthelper_create(const struct nfnl_cthelper_req *req,
@@ -464,8 +475,10 @@ static int nfnl_cthelper_update(struct nfnl_cthelper *h,
 
 	/* Checked; nothing below fails. */
 	for (i = 0; i < req->classes; i++) {
-		WRITE_ONCE(h->policy[i].max_expected, req->policy[i].max_expected);
-		WRITE_ONCE(h->policy[i].timeout, req->policy[i].timeout);
+		const struct nf_conntrack_expect_policy *pol = &req->policy[i];
+
+		WRITE_ONCE(h->policy[i].max_expected, pol->max_expected);
+		WRITE_ONCE(h->policy[i].timeout, pol->timeout);
 	}
 
 	if (tb[NFCTH_QUEUE_NUM])
@@ -513,8 +526,9 @@ static int nfnl_cthelper_new(struct sk_buff *skb, const struct nfnl_info *info,
 	return nfnl_cthelper_update(h, &req, tb, extack);
 }
 
-static int nfnl_cthelper_fill_class(struct sk_buff *skb, unsigned int i,
-				    const struct nf_conntrack_expect_policy *pol)
+static int
+nfnl_cthelper_fill_class(struct sk_buff *skb, unsigned int i,
+			 const struct nf_conntrack_expect_policy *pol)
 {
 	struct nlattr *nest;
 
@@ -540,11 +554,12 @@ static int nfnl_cthelper_fill(struct sk_buff *skb, u32 portid, u32 seq,
 	struct nlattr *nest;
 	struct nlmsghdr *nlh;
 	unsigned int i;
+	u16 event;
 	u32 status;
 
-	nlh = nfnl_msg_put(skb, portid, seq,
-			   nfnl_msg_type(NFNL_SUBSYS_CTHELPER, NFNL_MSG_CTHELPER_NEW),
-			   flags, AF_UNSPEC, NFNETLINK_V0, 0);
+	event = nfnl_msg_type(NFNL_SUBSYS_CTHELPER, NFNL_MSG_CTHELPER_NEW);
+	nlh = nfnl_msg_put(skb, portid, seq, event, flags, AF_UNSPEC,
+			   NFNETLINK_V0, 0);
 	if (!nlh)
 		return -EMSGSIZE;
 
@@ -553,17 +568,21 @@ static int nfnl_cthelper_fill(struct sk_buff *skb, u32 portid, u32 seq,
 
 	nest = nla_nest_start(skb, NFCTH_TUPLE);
 	if (!nest ||
-	    nla_put_be16(skb, NFCTH_TUPLE_L3PROTONUM, htons(helper->tuple.src.l3num)) ||
-	    nla_put_u8(skb, NFCTH_TUPLE_L4PROTONUM, helper->tuple.dst.protonum))
+	    nla_put_be16(skb, NFCTH_TUPLE_L3PROTONUM,
+			 htons(helper->tuple.src.l3num)) ||
+	    nla_put_u8(skb, NFCTH_TUPLE_L4PROTONUM,
+		       helper->tuple.dst.protonum))
 		goto cancel;
 	nla_nest_end(skb, nest);
 
-	if (nla_put_be32(skb, NFCTH_QUEUE_NUM, htonl(READ_ONCE(helper->queue_num))))
+	if (nla_put_be32(skb, NFCTH_QUEUE_NUM,
+			 htonl(READ_ONCE(helper->queue_num))))
 		goto cancel;
 
 	nest = nla_nest_start(skb, NFCTH_POLICY);
 	if (!nest ||
-	    nla_put_be32(skb, NFCTH_POLICY_SET_NUM, htonl(helper->expect_class_max + 1)))
+	    nla_put_be32(skb, NFCTH_POLICY_SET_NUM,
+			 htonl(helper->expect_class_max + 1)))
 		goto cancel;
 	for (i = 0; i <= helper->expect_class_max; i++) {
 		if (nfnl_cthelper_fill_class(skb, i, &h->policy[i]) < 0)
@@ -621,7 +640,8 @@ static bool nfnl_cthelper_match(const struct nfnl_cthelper *h, const char *name,
 /* Optional NFCTH_NAME and NFCTH_TUPLE of GET and DEL. */
 static int nfnl_cthelper_parse_key(const struct nlattr * const tb[],
 				   const char **name,
-				   struct nf_conntrack_tuple *tuple, bool *has_tuple,
+				   struct nf_conntrack_tuple *tuple,
+				   bool *has_tuple,
 				   struct netlink_ext_ack *extack)
 {
 	int err;
@@ -691,7 +711,8 @@ static int nfnl_cthelper_get(struct sk_buff *skb, const struct nfnl_info *info,
 			kfree_skb(reply);
 			return err;
 		}
-		return nfnetlink_unicast(reply, info->net, NETLINK_CB(skb).portid);
+		return nfnetlink_unicast(reply, info->net,
+					 NETLINK_CB(skb).portid);
 	}
 
 	NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_NAME], "no such helper");
@@ -737,7 +758,7 @@ static int nfnl_cthelper_del(struct sk_buff *skb, const struct nfnl_info *info,
 		if (!nfnl_cthelper_match(h, name, has_tuple ? &tuple : NULL))
 			continue;
 
-		/* The list holds one reference; users of the helper hold more. */
+		/* The list holds one reference, users of the helper more. */
 		if (!refcount_dec_if_one(&h->helper.refcnt)) {
 			busy = true;
 			continue;

@@ -24,6 +24,7 @@ enum nfnl_cthelper_type {
 	NFCTH_STATUS,		/* __be32: NFCT_HELPER_STATUS_* */
 	__NFCTH_MAX
 };
+
 #define NFCTH_MAX (__NFCTH_MAX - 1)
 
 enum nfnl_cthelper_policy_type {
@@ -36,6 +37,7 @@ enum nfnl_cthelper_policy_type {
 	NFCTH_POLICY_SET4,
 	__NFCTH_POLICY_SET_MAX
 };
+
 #define NFCTH_POLICY_SET_MAX (__NFCTH_POLICY_SET_MAX - 1)
 
 enum nfnl_cthelper_pol_type {
@@ -45,14 +47,16 @@ enum nfnl_cthelper_pol_type {
 	NFCTH_POLICY_EXPECT_TIMEOUT,	/* __be32, seconds */
 	__NFCTH_POLICY_MAX
 };
+
 #define NFCTH_POLICY_MAX (__NFCTH_POLICY_MAX - 1)
 
 enum nfnl_cthelper_tuple_type {
 	NFCTH_TUPLE_UNSPEC,
-	NFCTH_TUPLE_L3PROTONUM,		/* __be16: NFPROTO_IPV4 or NFPROTO_IPV6 */
+	NFCTH_TUPLE_L3PROTONUM,		/* __be16: NFPROTO_IPV4, NFPROTO_IPV6 */
 	NFCTH_TUPLE_L4PROTONUM,		/* u8: IPPROTO_* */
 	__NFCTH_TUPLE_MAX,
 };
+
 #define NFCTH_TUPLE_MAX (__NFCTH_TUPLE_MAX - 1)
 
 #endif /* _NFNL_CTHELPER_H_ */

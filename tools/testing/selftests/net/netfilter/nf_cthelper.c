@@ -13,9 +13,10 @@
  * and prints one line per packet with the private data the kernel sent
  * along (CTA_HELP_INFO).  Options: -r register the helper first (2
  * classes, 8 expectations each, 32 bytes of private data), -c CLASS for
- * expectations, -S never answer, -H hold packets until SIGUSR1 then answer
- * them all, -V the verdict, -B send a malformed NFQA_CT, -M mangle, -O
- * fail-open queue, -L queue length, -x exit after N packets.
+ * expectations, -S never answer, -H FILE hold packets until FILE exists
+ * then answer them all, -V the verdict, -B send a malformed NFQA_CT,
+ * -M mangle, -O fail-open queue, -L queue length, -x exit after N
+ * packets.
  *
  * Control mode sends one NEW, GET or DEL message built from its arguments,
  * possibly malformed, and prints the result; "verdict" sends one verdict
@@ -23,7 +24,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,12 +51,12 @@ static struct mnl_socket *nl;
 static unsigned int portid;
 static unsigned int seq = 1;
 
-static void usage(void)
+static void show_usage(void)
 {
 	fprintf(stderr,
-		"usage: nf_cthelper helper [-q QUEUE] [-n NAME] [-p tcp|udp] [-f inet|inet6]\n"
-		"                          [-r] [-c CLASS] [-S] [-M] [-B] [-V VERDICT] [-x N]\n"
-		"                          [-O] [-L MAXLEN] [-H]\n"
+		"usage: nf_cthelper helper [-q QUEUE] [-n NAME] [-p tcp|udp]\n"
+		"         [-f inet|inet6] [-r] [-c CLASS] [-S] [-M] [-B]\n"
+		"         [-V VERDICT] [-x N] [-O] [-L MAXLEN] [-H FILE]\n"
 		"       nf_cthelper verdict QUEUE ID VERDICT\n"
 		"       nf_cthelper ctl new|get|del|dump|dump-slow [excl] [ATTR...]\n"
 		"ATTR: name=S name-raw=HEXBYTES tuple=L3:L4 tuple-l3=L3 tuple-l4=L4\n"
@@ -88,6 +88,7 @@ static struct nlmsghdr *nfnl_hdr(char *buf, int subsys, int type,
 static int print_ack(const struct nlmsghdr *nlh)
 {
 	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+	unsigned int len = mnl_nlmsg_get_payload_len(nlh);
 	int offs = -1, miss = -1;
 	const char *msg = NULL;
 	struct nlattr *attr;
@@ -102,7 +103,7 @@ static int print_ack(const struct nlmsghdr *nlh)
 		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 			off += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
 		mnl_attr_for_each_payload((void *)((char *)err + off),
-					  mnl_nlmsg_get_payload_len(nlh) - off) {
+					  len - off) {
 			switch (mnl_attr_get_type(attr)) {
 			case NLMSGERR_ATTR_MSG:
 				msg = mnl_attr_get_str(attr);
@@ -123,6 +124,7 @@ static int print_ack(const struct nlmsghdr *nlh)
 	if (miss >= 0)
 		printf(" [missing attr %d]", miss);
 	printf("\n");
+	fflush(stdout);
 	return -err->error;
 }
 
@@ -155,7 +157,8 @@ static int put_policy(struct nlmsghdr *nlh, const char *spec)
 	if (!tok)
 		return -1;
 	nest = mnl_attr_nest_start(nlh, NFCTH_POLICY);
-	mnl_attr_put_u32(nlh, NFCTH_POLICY_SET_NUM, htonl(strtoul(tok, NULL, 0)));
+	mnl_attr_put_u32(nlh, NFCTH_POLICY_SET_NUM,
+			 htonl(strtoul(tok, NULL, 0)));
 	while ((tok = strtok_r(NULL, ":", &save))) {
 		char name[64];
 		unsigned long max, timeout;
@@ -165,7 +168,8 @@ static int put_policy(struct nlmsghdr *nlh, const char *spec)
 		set = mnl_attr_nest_start(nlh, NFCTH_POLICY_SET + i++);
 		mnl_attr_put_strz(nlh, NFCTH_POLICY_NAME, name);
 		mnl_attr_put_u32(nlh, NFCTH_POLICY_EXPECT_MAX, htonl(max));
-		mnl_attr_put_u32(nlh, NFCTH_POLICY_EXPECT_TIMEOUT, htonl(timeout));
+		mnl_attr_put_u32(nlh, NFCTH_POLICY_EXPECT_TIMEOUT,
+				 htonl(timeout));
 		mnl_attr_nest_end(nlh, set);
 	}
 	mnl_attr_nest_end(nlh, nest);
@@ -204,9 +208,11 @@ static int put_ctl_attr(struct nlmsghdr *nlh, const char *arg)
 		mnl_attr_put_u8(nlh, NFCTH_TUPLE_L4PROTONUM, 6);
 		mnl_attr_nest_end(nlh, nest);
 	} else if (!strncmp(arg, "queue=", 6)) {
-		mnl_attr_put_u32(nlh, NFCTH_QUEUE_NUM, htonl(strtoul(v, NULL, 0)));
+		mnl_attr_put_u32(nlh, NFCTH_QUEUE_NUM,
+				 htonl(strtoul(v, NULL, 0)));
 	} else if (!strncmp(arg, "privlen=", 8)) {
-		mnl_attr_put_u32(nlh, NFCTH_PRIV_DATA_LEN, htonl(strtoul(v, NULL, 0)));
+		mnl_attr_put_u32(nlh, NFCTH_PRIV_DATA_LEN,
+				 htonl(strtoul(v, NULL, 0)));
 	} else if (!strncmp(arg, "status=", 7)) {
 		mnl_attr_put_u32(nlh, NFCTH_STATUS, htonl(strtoul(v, NULL, 0)));
 	} else if (!strncmp(arg, "policy=", 7)) {
@@ -239,6 +245,11 @@ static int helper_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+static unsigned int be32_attr(const struct nlattr *attr)
+{
+	return attr ? ntohl(mnl_attr_get_u32(attr)) : 0;
+}
+
 /* One line per helper, stable for diffs: name l3 l4 queue status privlen
  * classes [name/max/timeout]...
  */
@@ -259,19 +270,19 @@ static int print_helper(const struct nlmsghdr *nlh)
 	       mnl_attr_get_str(tb[NFCTH_NAME]),
 	       ntohs(mnl_attr_get_u16(tt[NFCTH_TUPLE_L3PROTONUM])),
 	       mnl_attr_get_u8(tt[NFCTH_TUPLE_L4PROTONUM]),
-	       tb[NFCTH_QUEUE_NUM] ? ntohl(mnl_attr_get_u32(tb[NFCTH_QUEUE_NUM])) : 0,
-	       tb[NFCTH_STATUS] ? ntohl(mnl_attr_get_u32(tb[NFCTH_STATUS])) : 0,
-	       tb[NFCTH_PRIV_DATA_LEN] ? ntohl(mnl_attr_get_u32(tb[NFCTH_PRIV_DATA_LEN])) : 0,
+	       be32_attr(tb[NFCTH_QUEUE_NUM]), be32_attr(tb[NFCTH_STATUS]),
+	       be32_attr(tb[NFCTH_PRIV_DATA_LEN]),
 	       num);
 	for (i = 0; i < num && i < 4; i++) {
 		struct nlattr *tc[NFCTH_POLICY_MAX + 1] = {};
 
 		if (!tp[NFCTH_POLICY_SET + i])
 			break;
-		mnl_attr_parse_nested(tp[NFCTH_POLICY_SET + i], helper_attr_cb, tc);
+		mnl_attr_parse_nested(tp[NFCTH_POLICY_SET + i],
+				      helper_attr_cb, tc);
 		printf(" %s/%u/%u", mnl_attr_get_str(tc[NFCTH_POLICY_NAME]),
-		       ntohl(mnl_attr_get_u32(tc[NFCTH_POLICY_EXPECT_MAX])),
-		       ntohl(mnl_attr_get_u32(tc[NFCTH_POLICY_EXPECT_TIMEOUT])));
+		       be32_attr(tc[NFCTH_POLICY_EXPECT_MAX]),
+		       be32_attr(tc[NFCTH_POLICY_EXPECT_TIMEOUT]));
 	}
 	printf("\n");
 	return MNL_CB_OK;
@@ -286,7 +297,7 @@ static int ctl(int argc, char *argv[])
 	int type, i, n;
 
 	if (argc < 1)
-		usage();
+		show_usage();
 	if (!strcmp(argv[0], "new")) {
 		type = NFNL_MSG_CTHELPER_NEW;
 		flags |= NLM_F_CREATE;
@@ -305,7 +316,7 @@ static int ctl(int argc, char *argv[])
 	} else if (!strcmp(argv[0], "del")) {
 		type = NFNL_MSG_CTHELPER_DEL;
 	} else {
-		usage();
+		show_usage();
 	}
 	if (argc > 1 && !strcmp(argv[1], "excl")) {
 		flags |= NLM_F_EXCL;
@@ -317,7 +328,7 @@ static int ctl(int argc, char *argv[])
 	for (i = 1; i < argc; i++) {
 		if (put_ctl_attr(nlh, argv[i]) < 0) {
 			fprintf(stderr, "bad attribute %s\n", argv[i]);
-			usage();
+			show_usage();
 		}
 	}
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
@@ -359,7 +370,7 @@ struct opts {
 	bool silent;
 	bool mangle;
 	bool bad_ct;
-	bool hold;
+	const char *hold;	/* hold packets until this file exists */
 	bool fail_open;
 	unsigned int maxlen;
 	int verdict;
@@ -424,20 +435,25 @@ static int bind_queue(const struct opts *o)
 	struct nfqnl_msg_config_params params;
 	struct nfqnl_msg_config_cmd cmd = { .command = NFQNL_CFG_CMD_BIND };
 	struct nlmsghdr *nlh;
+	uint32_t flags;
 	int err;
 
-	nlh = nfnl_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_CONFIG, 0, AF_UNSPEC, o->queue);
+	nlh = nfnl_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_CONFIG, 0,
+		       AF_UNSPEC, o->queue);
 	mnl_attr_put(nlh, NFQA_CFG_CMD, sizeof(cmd), &cmd);
 	err = talk(nlh);
 	if (err)
 		return err;
 
-	nlh = nfnl_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_CONFIG, 0, AF_UNSPEC, o->queue);
+	nlh = nfnl_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_CONFIG, 0,
+		       AF_UNSPEC, o->queue);
 	params.copy_range = htonl(0xffff);
 	params.copy_mode = NFQNL_COPY_PACKET;
 	mnl_attr_put(nlh, NFQA_CFG_PARAMS, sizeof(params), &params);
-	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_CONNTRACK |
-						 (o->fail_open ? NFQA_CFG_F_FAIL_OPEN : 0)));
+	flags = NFQA_CFG_F_CONNTRACK;
+	if (o->fail_open)
+		flags |= NFQA_CFG_F_FAIL_OPEN;
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_CONNTRACK |
 						NFQA_CFG_F_FAIL_OPEN));
 	if (o->maxlen)
@@ -463,12 +479,14 @@ static void parse_ct(struct pkt *p, const struct nlattr *attr)
 		struct nlattr *h[CTA_HELP_MAX + 1] = {};
 
 		mnl_attr_parse_nested(ct[CTA_HELP], nested_cb, h);
-		if (h[CTA_HELP_INFO]) {
-			unsigned int n = mnl_attr_get_payload_len(h[CTA_HELP_INFO]);
+		const struct nlattr *info = h[CTA_HELP_INFO];
+
+		if (info) {
+			unsigned int n = mnl_attr_get_payload_len(info);
 
 			if (n > 32)
 				n = 32;
-			memcpy(p->priv, mnl_attr_get_payload(h[CTA_HELP_INFO]), n);
+			memcpy(p->priv, mnl_attr_get_payload(info), n);
 		}
 	}
 	p->has_ct = true;
@@ -547,12 +565,14 @@ static void fix_ipv4_tcp(struct pkt *p)
 
 	d[2] = p->len >> 8;
 	d[3] = p->len & 0xff;
-	d[10] = d[11] = 0;
+	d[10] = 0;
+	d[11] = 0;
 	c = csum_fold(csum_add(0, d, p->l4off));
 	d[10] = c >> 8;
 	d[11] = c & 0xff;
 
-	d[p->l4off + 16] = d[p->l4off + 17] = 0;
+	d[p->l4off + 16] = 0;
+	d[p->l4off + 17] = 0;
 	sum = csum_add(0, d + 12, 8);
 	sum += IPPROTO_TCP + tcplen;
 	sum = csum_add(sum, d + p->l4off, tcplen);
@@ -630,7 +650,8 @@ static int send_verdict(const struct opts *o, struct pkt *p)
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;
 
-	nlh = nfnl_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_VERDICT, 0, AF_UNSPEC, o->queue);
+	nlh = nfnl_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_VERDICT, 0,
+		       AF_UNSPEC, o->queue);
 	vh.verdict = htonl(o->verdict);
 	vh.id = htonl(p->id);
 	mnl_attr_put(nlh, NFQA_VERDICT_HDR, sizeof(vh), &vh);
@@ -653,7 +674,8 @@ static int send_verdict(const struct opts *o, struct pkt *p)
 
 		nest = mnl_attr_nest_start(nlh, NFQA_CT);
 		help = mnl_attr_nest_start(nlh, CTA_HELP);
-		mnl_attr_put_strz(nlh, CTA_HELP_NAME, o->bad_ct ? "no-such-helper" : o->name);
+		mnl_attr_put_strz(nlh, CTA_HELP_NAME,
+				  o->bad_ct ? "no-such-helper" : o->name);
 		mnl_attr_put(nlh, CTA_HELP_INFO, 32, data);
 		mnl_attr_nest_end(nlh, help);
 		mnl_attr_nest_end(nlh, nest);
@@ -684,7 +706,7 @@ static int queue_cb(const struct nlmsghdr *nlh, void *data)
 		      mnl_attr_get_payload(tb[NFQA_PACKET_HDR]))->packet_id);
 	p.payload = mnl_attr_get_payload(tb[NFQA_PAYLOAD]);
 	p.len = mnl_attr_get_payload_len(tb[NFQA_PAYLOAD]);
-	p.ctinfo = tb[NFQA_CT_INFO] ? (int)ntohl(mnl_attr_get_u32(tb[NFQA_CT_INFO])) : -1;
+	p.ctinfo = tb[NFQA_CT_INFO] ? (int)be32_attr(tb[NFQA_CT_INFO]) : -1;
 	if (tb[NFQA_CT])
 		parse_ct(&p, tb[NFQA_CT]);
 	if (parse_packet(&p) < 0)
@@ -697,14 +719,6 @@ static int queue_cb(const struct nlmsghdr *nlh, void *data)
 
 	*(struct pkt *)data = p;
 	return MNL_CB_OK;
-}
-
-static volatile sig_atomic_t release;
-
-static void on_usr1(int sig)
-{
-	(void)sig;
-	release = 1;
 }
 
 /* Verdicts for every held packet; prints how many the kernel refused. */
@@ -729,7 +743,7 @@ static void release_held(const struct opts *o, const uint32_t *ids,
 	fflush(stdout);
 }
 
-static int helper(int argc, char *argv[])
+static int run_helper(int argc, char *argv[])
 {
 	static uint32_t held[65536];
 	unsigned int nheld = 0;
@@ -741,17 +755,37 @@ static int helper(int argc, char *argv[])
 	unsigned int seen = 0;
 	int opt, err, n;
 
-	while ((opt = getopt(argc, argv, "q:n:p:f:rc:SMBV:x:OL:H")) != -1) {
+	while ((opt = getopt(argc, argv, "q:n:p:f:rc:SMBV:x:OL:H:")) != -1) {
 		switch (opt) {
-		case 'q': o.queue = atoi(optarg); break;
-		case 'n': o.name = optarg; break;
-		case 'p': o.l4 = !strcmp(optarg, "udp") ? IPPROTO_UDP : IPPROTO_TCP; break;
-		case 'f': o.l3 = !strcmp(optarg, "inet6") ? AF_INET6 : AF_INET; break;
-		case 'r': o.reg = true; break;
-		case 'c': o.class = atoi(optarg); break;
-		case 'S': o.silent = true; break;
-		case 'M': o.mangle = true; break;
-		case 'B': o.bad_ct = true; break;
+		case 'q':
+			o.queue = atoi(optarg);
+			break;
+		case 'n':
+			o.name = optarg;
+			break;
+		case 'p':
+			o.l4 = IPPROTO_TCP;
+			if (!strcmp(optarg, "udp"))
+				o.l4 = IPPROTO_UDP;
+			break;
+		case 'f':
+			o.l3 = !strcmp(optarg, "inet6") ? AF_INET6 : AF_INET;
+			break;
+		case 'r':
+			o.reg = true;
+			break;
+		case 'c':
+			o.class = atoi(optarg);
+			break;
+		case 'S':
+			o.silent = true;
+			break;
+		case 'M':
+			o.mangle = true;
+			break;
+		case 'B':
+			o.bad_ct = true;
+			break;
 		case 'V':
 			if (!strcmp(optarg, "accept"))
 				o.verdict = NF_ACCEPT;
@@ -760,11 +794,20 @@ static int helper(int argc, char *argv[])
 			else
 				o.verdict = strtol(optarg, NULL, 0);
 			break;
-		case 'x': o.exit_after = atoi(optarg); break;
-		case 'O': o.fail_open = true; break;
-		case 'H': o.hold = true; break;
-		case 'L': o.maxlen = atoi(optarg); break;
-		default: usage();
+		case 'x':
+			o.exit_after = atoi(optarg);
+			break;
+		case 'O':
+			o.fail_open = true;
+			break;
+		case 'H':
+			o.hold = optarg;
+			break;
+		case 'L':
+			o.maxlen = atoi(optarg);
+			break;
+		default:
+			show_usage();
 		}
 	}
 
@@ -781,9 +824,10 @@ static int helper(int argc, char *argv[])
 		return 1;
 	}
 	if (o.hold) {
-		struct sigaction sa = { .sa_handler = on_usr1 };
+		struct timeval tv = { .tv_usec = 100000 };
 
-		sigaction(SIGUSR1, &sa, NULL);
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO,
+			   &tv, sizeof(tv));
 	}
 	printf("ready queue=%u helper=%s\n", o.queue, o.name);
 	fflush(stdout);
@@ -791,14 +835,14 @@ static int helper(int argc, char *argv[])
 	for (;;) {
 		struct nlmsghdr *nlh;
 
-		if (release) {
+		if (o.hold && nheld && !access(o.hold, F_OK)) {
 			release_held(&o, held, nheld);
 			nheld = 0;
-			release = 0;
 		}
 		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 		if (n < 0) {
-			if (errno == ENOBUFS || errno == EINTR)
+			if (errno == ENOBUFS || errno == EINTR ||
+			    errno == EAGAIN)
 				continue;
 			perror("recvfrom");
 			return 1;
@@ -832,7 +876,7 @@ int main(int argc, char *argv[])
 	int one = 1;
 
 	if (argc < 2)
-		usage();
+		show_usage();
 
 	nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -847,7 +891,7 @@ int main(int argc, char *argv[])
 	if (!strcmp(argv[1], "ctl"))
 		return ctl(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "helper"))
-		return helper(argc - 1, argv + 1);
+		return run_helper(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "verdict") && argc == 5) {
 		char buf[MNL_SOCKET_BUFFER_SIZE];
 		struct nfqnl_msg_verdict_hdr vh;
@@ -855,8 +899,8 @@ int main(int argc, char *argv[])
 		int n;
 
 		/* verdict QUEUE ID VERDICT, from a socket that owns nothing */
-		nlh = nfnl_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_VERDICT, NLM_F_ACK,
-			       AF_UNSPEC, atoi(argv[2]));
+		nlh = nfnl_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_VERDICT,
+			       NLM_F_ACK, AF_UNSPEC, atoi(argv[2]));
 		vh.id = htonl(strtoul(argv[3], NULL, 0));
 		vh.verdict = htonl(strtoul(argv[4], NULL, 0));
 		mnl_attr_put(nlh, NFQA_VERDICT_HDR, sizeof(vh), &vh);
@@ -867,6 +911,6 @@ int main(int argc, char *argv[])
 			return 1;
 		return print_ack((struct nlmsghdr *)buf) ? 1 : 0;
 	}
-	usage();
+	show_usage();
 	return 2;
 }

@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Inside the VM: request/response (rr) and connect/exchange/close (crr)
+# rates over tcp/21 between two namespaces, interleaved rounds, for:
+#   none       no helper
+#   c-helper   the selftests' nf_cthelper daemon as a userspace helper
+#   conntrackd conntrackd's userspace ftp helper (if installed)
+# Prints one line per measurement, then medians and ratios to "none".
+. "$(dirname "$0")/../lib.sh"
+ROUNDS=${ROUNDS:-5}
+SECS=${SECS:-3}
+RR=$TESTS_BIN/rr
+HELPER=$TESTS_BIN/nf_cthelper
+out=${VM_OUT:-/tmp}/bench.txt
+: >"$out"
+
+setup_pair s c || exit 1
+ip netns exec s iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+ip netns exec s "$RR" server 192.0.2.1 21 >/dev/null &
+busywait 5000 sh -c "ip netns exec s ss -ltn | grep -q ':21 '"
+
+attach() {
+	ip netns exec s iptables -t raw -F
+	[ -n "$1" ] && ip netns exec s iptables -t raw -A PREROUTING -p tcp --dport 21 -j CT --helper "$1"
+	ip netns exec s conntrack -F >/dev/null 2>&1
+}
+
+hpid=
+use() {
+	[ -n "$hpid" ] && { kill -9 $hpid; wait $hpid 2>/dev/null; hpid=; }
+	ip netns pids s | xargs -r -n1 sh -c 'grep -q conntrackd /proc/$0/comm 2>/dev/null && kill -9 $0'
+	ip netns exec s iptables -t raw -F
+	nfct flush helper 2>/dev/null
+	case $1 in
+	none) attach "" ;;
+	c-helper)
+		ip netns exec s "$HELPER" helper -r -n ftp -q 0 >/dev/null 2>&1 &
+		hpid=$!
+		busywait 5000 sh -c 'nfct list helper | grep -q ftp'
+		attach ftp ;;
+	conntrackd)
+		ip netns exec s nfct add helper ftp inet tcp
+		conntrackd_start s "$TESTS_DIR/conf/conntrackd-ftp.conf"
+		attach ftp ;;
+	esac
+}
+
+modes="none c-helper"
+command -v conntrackd >/dev/null && modes="$modes conntrackd"
+for r in $(seq "$ROUNDS"); do
+	for m in $modes; do
+		use "$m"
+		for kind in rr crr; do
+			res=$(ip netns exec c "$RR" $kind 192.0.2.1 21 "$SECS")
+			echo "round=$r mode=$m $res" | tee -a "$out"
+		done
+	done
+done
+use none
+
+echo "--- medians over $ROUNDS rounds of ${SECS}s (rate/s, p50 us, p99 us) and ratio to none"
+for kind in rr crr; do
+	for m in $modes; do
+		grep " mode=$m $kind " "$out" | awk '{print $5+0, $6, $7}' | sort -n |
+			awk -v m=$m -v k=$kind '{r[NR]=$1; p50[NR]=$2; p99[NR]=$3}
+			END {i=int((NR+1)/2); printf "%s %s %.1f %s %s min=%.1f max=%.1f\n", k, m, r[i], p50[i], p99[i], r[1], r[NR]}'
+	done
+done | tee "$out.medians" | awk '$2 == "none" {base[$1]=$3} {printf "%-4s %-11s %9s/s p50=%sus p99=%sus spread=[%s %s] ratio=%.2f\n", $1, $2, $3, $4, $5, $6, $7, ($1 in base) ? $3/base[$1] : 0}'
