@@ -52,8 +52,12 @@ flush_helpers()
 	[ -z "$(ctl dump)" ]
 }
 
-# A toy helper definition that conntrack-tools could have sent.
-TOY="name=toy tuple=2:6 policy=1:toy/8/30 privlen=32"
+# A toy helper definition that conntrack-tools could have sent, and
+# pieces of one.
+TOY=(name=toy tuple=2:6 policy=1:toy/8/30 privlen=32)
+T="tuple=2:6"
+P="policy=1:a/1/10"
+D="privlen=0"
 
 # expect_err NAME ERRNO CTL-ARGS...: the request fails with ERRNO, the
 # extended ack names the attribute, the helper table is unchanged.
@@ -67,7 +71,8 @@ expect_err()
 	after=$(ctl dump)
 	if [[ "$out" != "error $err "* ]]; then
 		fail "$name" "got '$out', want errno $err"
-	elif [ "$err" -ne 1 ] && [[ "$out" != *"[attr at "* && "$out" != *"[missing attr "* ]]; then
+	elif [ "$err" -ne 1 ] && [[ "$out" != *"[attr at "* &&
+				      "$out" != *"[missing attr "* ]]; then
 		fail "$name" "extack does not name the attribute: $out"
 	elif [ "$before" != "$after" ]; then
 		fail "$name" "helper table changed: '$before' -> '$after'"
@@ -103,39 +108,43 @@ dump_has()
 test_input()
 {
 	flush_helpers
-	expect_err "new-missing-name" 22 new tuple=2:6 policy=1:a/1/10 privlen=0
-	expect_err "new-missing-tuple" 22 new name=toy policy=1:a/1/10 privlen=0
-	expect_err "new-missing-policy" 22 new name=toy tuple=2:6 privlen=0
-	expect_err "new-missing-privlen" 22 new name=toy tuple=2:6 policy=1:a/1/10
-	expect_err "new-name-16-chars" 22 new name=abcdefghijklmnop tuple=2:6 policy=1:a/1/10 privlen=0
-	expect_err "new-name-unterminated" 22 new name-raw=616263 tuple=2:6 policy=1:a/1/10 privlen=0
-	expect_err "new-name-empty" 22 new name= tuple=2:6 policy=1:a/1/10 privlen=0
-	expect_err "new-tuple-l3-only" 22 new name=toy tuple-l3=2 policy=1:a/1/10 privlen=0
-	expect_err "new-tuple-l4-only" 22 new name=toy tuple-l4=6 policy=1:a/1/10 privlen=0
-	expect_err "new-tuple-short-attr" 34 new name=toy tuple-short policy=1:a/1/10 privlen=0
-	expect_err "new-tuple-bad-l3" 22 new name=toy tuple=7:6 policy=1:a/1/10 privlen=0
-	expect_err "new-classes-0" 22 new name=toy tuple=2:6 policy=0 privlen=0
-	expect_err "new-classes-5" 75 new name=toy tuple=2:6 \
+	expect_err "new-missing-name" 22 new "$T" "$P" "$D"
+	expect_err "new-missing-tuple" 22 new name=toy "$P" "$D"
+	expect_err "new-missing-policy" 22 new name=toy "$T" "$D"
+	expect_err "new-missing-privlen" 22 new name=toy "$T" "$P"
+	expect_err "new-name-16-chars" 22 \
+		new name=abcdefghijklmnop "$T" "$P" "$D"
+	expect_err "new-name-unterminated" 22 new name-raw=616263 "$T" "$P" "$D"
+	expect_err "new-name-empty" 22 new name= "$T" "$P" "$D"
+	expect_err "new-tuple-l3-only" 22 new name=toy tuple-l3=2 "$P" "$D"
+	expect_err "new-tuple-l4-only" 22 new name=toy tuple-l4=6 "$P" "$D"
+	expect_err "new-tuple-short-attr" 34 new name=toy tuple-short "$P" "$D"
+	expect_err "new-tuple-bad-l3" 22 new name=toy tuple=7:6 "$P" "$D"
+	expect_err "new-classes-0" 22 new name=toy "$T" policy=0 "$D"
+	expect_err "new-classes-5" 75 new name=toy "$T" \
 		policy=5:a/1/1:b/1/1:c/1/1:d/1/1 privlen=0
-	expect_err "new-class-missing" 22 new name=toy tuple=2:6 policy=2:a/1/10 privlen=0
-	expect_err "new-max-expected-256" 22 new name=toy tuple=2:6 policy=1:a/256/10 privlen=0
-	expect_err "new-privlen-33" 22 new name=toy tuple=2:6 policy=1:a/1/10 privlen=33
-	expect_err "new-status-2" 22 new $TOY status=2
-	expect_err "new-queue-65536" 22 new $TOY queue=65536
-	expect_err "new-policy-garbage" 22 new name=toy tuple=2:6 policy-garbage privlen=0
-	expect_err "new-policy-empty-nest" 22 new name=toy tuple=2:6 policy-empty privlen=0
-	expect_err "new-unknown-attribute" 22 new $TOY unknown=42
+	expect_err "new-class-missing" 22 new name=toy "$T" policy=2:a/1/10 "$D"
+	expect_err "new-max-expected-256" 22 \
+		new name=toy "$T" policy=1:a/256/10 "$D"
+	expect_err "new-privlen-33" 22 new name=toy "$T" "$P" privlen=33
+	expect_err "new-status-2" 22 new "${TOY[@]}" status=2
+	expect_err "new-queue-65536" 22 new "${TOY[@]}" queue=65536
+	expect_err "new-policy-garbage" 22 new name=toy "$T" policy-garbage "$D"
+	expect_err "new-policy-empty-nest" 22 \
+		new name=toy "$T" policy-empty "$D"
+	expect_err "new-unknown-attribute" 22 new "${TOY[@]}" unknown=42
 	expect_err "get-unknown" 2 get name=nosuchhelper
 	expect_err "del-unknown" 2 del name=nosuchhelper tuple=2:6
 	expect_err "del-bad-tuple" 22 del name=toy tuple=9:6
 
-	expect_ok "new-name-15-chars" new name=abcdefghijklmno tuple=2:6 policy=1:a/1/10 privlen=0
-	expect_ok "new-privlen-32" new name=priv32 tuple=2:17 policy=1:a/1/10 privlen=32
+	expect_ok "new-name-15-chars" new name=abcdefghijklmno "$T" "$P" "$D"
+	expect_ok "new-privlen-32" new name=priv32 tuple=2:17 "$P" privlen=32
 	dump_has "dump-shows-new" \
 		"^helper priv32 l3=2 l4=17 queue=0 status=0 privlen=32 classes=1 a/1/10$"
 
 	# the expectation timer must not wrap: the timeout is clamped
-	expect_ok "new-timeout-huge" new name=slow tuple=2:6 policy=1:a/1/4294967295 privlen=0
+	expect_ok "new-timeout-huge" \
+		new name=slow "$T" policy=1:a/1/4294967295 "$D"
 	local t
 	t=$(ctl dump | sed -n 's/^helper slow .* a\/1\/\([0-9]*\)$/\1/p')
 	if [ -n "$t" ] && [ "$t" -gt 0 ] && [ "$t" -lt 4294967295 ]; then
@@ -146,9 +155,11 @@ test_input()
 
 	# without CAP_NET_ADMIN
 	local out
-	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-		"$HELPER" ctl new $TOY 2>&1)
-	if [[ "$out" == "error 1 "* ]] && ! ctl dump | grep -q '^helper toy '; then
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+		--inh-caps=-all \
+		"$HELPER" ctl new "${TOY[@]}" 2>&1)
+	if [[ "$out" == "error 1 "* ]] &&
+	   ! ctl dump | grep -q '^helper toy '; then
 		pass "new-unprivileged-eperm"
 	else
 		fail "new-unprivileged-eperm" "$out"
@@ -161,22 +172,31 @@ test_lifecycle()
 	local before out
 
 	flush_helpers
-	expect_ok "lifecycle-new" new $TOY
-	expect_err "new-excl-exists" 17 new excl $TOY
-	expect_ok "new-again-updates" new $TOY queue=7 status=0
-	dump_has "update-visible" "^helper toy l3=2 l4=6 queue=7 status=0 privlen=32 classes=1 toy/8/30$"
+	expect_ok "lifecycle-new" new "${TOY[@]}"
+	expect_err "new-excl-exists" 17 new excl "${TOY[@]}"
+	expect_ok "new-again-updates" new "${TOY[@]}" queue=7 status=0
+	dump_has "update-visible" \
+		"^helper toy l3=2 l4=6 queue=7 status=0 privlen=32 classes=1 toy/8/30$"
 
-	expect_err "update-classes-count" 16 new name=toy tuple=2:6 policy=2:toy/8/30:b/1/1 privlen=32
-	expect_err "update-class-name" 16 new name=toy tuple=2:6 policy=1:other/8/30 privlen=32
-	expect_err "update-privlen" 16 new name=toy tuple=2:6 policy=1:toy/8/30 privlen=8
+	expect_err "update-classes-count" 16 \
+		new name=toy "$T" policy=2:toy/8/30:b/1/1 privlen=32
+	expect_err "update-class-name" 16 \
+		new name=toy "$T" policy=1:other/8/30 privlen=32
+	expect_err "update-privlen" 16 \
+		new name=toy "$T" policy=1:toy/8/30 privlen=8
 
-	expect_ok "two-classes-new" new name=duo tuple=10:17 policy=2:one/4/10:two/6/20 privlen=0
-	expect_ok "two-classes-update" new name=duo tuple=10:17 policy=2:one/5/11:two/7/21
-	dump_has "two-classes-distinct-values" "^helper duo l3=10 l4=17 .* one/5/11 two/7/21$"
-	expect_err "update-invalid-class-2" 22 new name=duo tuple=10:17 policy=2:one/9/9:two/300/9
+	expect_ok "two-classes-new" \
+		new name=duo tuple=10:17 policy=2:one/4/10:two/6/20 privlen=0
+	expect_ok "two-classes-update" \
+		new name=duo tuple=10:17 policy=2:one/5/11:two/7/21
+	dump_has "two-classes-distinct-values" \
+		"^helper duo l3=10 l4=17 .* one/5/11 two/7/21$"
+	expect_err "update-invalid-class-2" 22 \
+		new name=duo tuple=10:17 policy=2:one/9/9:two/300/9
 
 	# same name, other tuple: a second helper
-	expect_ok "same-name-other-tuple" new name=toy tuple=10:6 policy=1:toy/8/30 privlen=32
+	expect_ok "same-name-other-tuple" \
+		new name=toy tuple=10:6 policy=1:toy/8/30 privlen=32
 	if [ "$(ctl dump | grep -c '^helper toy ')" -eq 2 ]; then
 		pass "same-name-two-helpers"
 	else
@@ -191,7 +211,8 @@ test_lifecycle()
 
 	# a rule that uses the helper keeps it
 	setup_ns ns1
-	ip netns exec "$ns1" iptables -t raw -A PREROUTING -p tcp --dport 2121 -j CT --helper toy
+	ip netns exec "$ns1" iptables -t raw -A PREROUTING -p tcp --dport 2121 \
+		-j CT --helper toy
 	expect_err "del-busy-xt" 16 del name=toy tuple=2:6
 	out=$(ctl del)
 	if [ "$out" = ok ] && ctl dump | grep -q '^helper toy ' &&
@@ -203,7 +224,7 @@ test_lifecycle()
 	ip netns exec "$ns1" iptables -t raw -F
 	expect_ok "del-after-rule-gone" del name=toy tuple=2:6
 
-	expect_ok "nft-object-new" new $TOY
+	expect_ok "nft-object-new" new "${TOY[@]}"
 	ip netns exec "$ns1" nft -f - <<EOF
 table ip t {
 	ct helper h {
@@ -238,16 +259,53 @@ EOF
 	rm -f /tmp/nf_cthelper_dump.$$
 }
 
+# in the server and the client namespaces
+sx()
+{
+	ip netns exec "$srv" "$@"
+}
+
+cx()
+{
+	ip netns exec "$cli" "$@"
+}
+
+# has_expect PATTERN [ARGS]: an expectation in $srv matches PATTERN
+has_expect()
+{
+	local pattern=$1
+
+	shift
+	sx conntrack -L expect "$@" 2>/dev/null | grep -q "$pattern"
+}
+
+queued()
+{
+	grep -c '^packet' "$HOUT"
+}
+
+# queue_unbound NUM: nobody is bound to queue NUM in $srv any more
+queue_unbound()
+{
+	local f=/proc/net/netfilter/nfnetlink_queue
+
+	[ -z "$(sx awk -v q="$1" '$1 == q' "$f")" ]
+}
+
+# the client's control connection as conntrack -L prints it
+FLOW='src=10.0.1.2 dst=10.0.1.1 sport=[0-9]* dport=2121'
+
 # Server $srv (10.0.1.1, dead:1::1) and client $cli (10.0.1.2, dead:1::2).
 # On the server, tcp/2121 gets the "toy" helper and udp/5555 "toy-udp";
 # the input policy drops any other new tcp or udp flow; echo servers
 # listen on tcp 2121 and 3000-3005, a sink on udp 5555.
 setup_datapath()
 {
-	local port
+	local opts=ipv6only=0,reuseaddr,fork port
 
 	setup_ns srv cli || return 1
-	ip link add veth0 netns "$srv" type veth peer name veth0 netns "$cli" || return 1
+	ip link add veth0 netns "$srv" type veth peer name veth0 netns "$cli" ||
+		return 1
 	ip -net "$srv" addr add 10.0.1.1/24 dev veth0
 	ip -net "$srv" addr add dead:1::1/64 dev veth0 nodad
 	ip -net "$cli" addr add 10.0.1.2/24 dev veth0
@@ -255,7 +313,7 @@ setup_datapath()
 	ip -net "$srv" link set veth0 up
 	ip -net "$cli" link set veth0 up
 
-	ip netns exec "$srv" nft -f - <<EOF || return 1
+	sx nft -f - <<EOF || return 1
 table inet filter {
 	chain input {
 		type filter hook input priority filter; policy accept;
@@ -267,24 +325,27 @@ table inet filter {
 }
 EOF
 	for port in 2121 3000 3001 3002 3003 3004 3005; do
-		ip netns exec "$srv" socat TCP6-LISTEN:$port,ipv6only=0,reuseaddr,fork EXEC:cat 2>/dev/null &
+		sx socat "TCP6-LISTEN:$port,$opts" EXEC:cat 2>/dev/null &
 	done
 	UDPSINK=/tmp/nf_cthelper_udp.$$
-	ip netns exec "$srv" socat -u UDP-RECV:5555 "OPEN:$UDPSINK,creat,trunc" 2>/dev/null &
+	sx socat -u UDP-RECV:5555 "OPEN:$UDPSINK,creat,trunc" 2>/dev/null &
 	busywait 5000 sh -c "ip netns exec $srv ss -ltn | grep -q ':3005 '"
 }
 
 attach_xt()
 {
-	ip netns exec "$srv" iptables -t raw -A PREROUTING -p tcp --dport 2121 -j CT --helper toy &&
-	ip netns exec "$srv" iptables -t raw -A PREROUTING -p udp --dport 5555 -j CT --helper toy-udp &&
-	ip netns exec "$srv" ip6tables -t raw -A PREROUTING -p tcp --dport 2121 -j CT --helper toy
+	sx iptables -t raw -A PREROUTING -p tcp --dport 2121 \
+		-j CT --helper toy &&
+	sx iptables -t raw -A PREROUTING -p udp --dport 5555 \
+		-j CT --helper toy-udp &&
+	sx ip6tables -t raw -A PREROUTING -p tcp --dport 2121 -j CT --helper toy
 }
 
 # start_helper ARGS...: a helper daemon in $srv; its output goes to $HOUT
 start_helper()
 {
 	HOUT=/tmp/nf_cthelper_helper.$$.$RANDOM
+	# not through sx: $! must be the daemon itself
 	ip netns exec "$srv" "$HELPER" helper "$@" >"$HOUT" 2>&1 &
 	HPID=$!
 	busywait 5000 grep -q '^ready' "$HOUT"
@@ -305,7 +366,8 @@ control()
 	[[ "$addr" == *:* ]] && addr="[$addr]"
 	shift
 	(printf '%s\n' "$@"; sleep 1) |
-		ip netns exec "$cli" socat -t 2 - "TCP:$addr:2121,connect-timeout=3" >/dev/null 2>&1
+		cx socat -t 2 - "TCP:$addr:2121,connect-timeout=3" \
+			>/dev/null 2>&1
 }
 
 # connects ADDR PORT: a new tcp flow from the client reaches ADDR:PORT
@@ -314,27 +376,30 @@ connects()
 	local addr=$1
 
 	[[ "$addr" == *:* ]] && addr="[$addr]"
-	echo ping | ip netns exec "$cli" socat -t 1 - "TCP:$addr:$2,connect-timeout=2" 2>/dev/null |
+	echo ping |
+		cx socat -t 1 - "TCP:$addr:$2,connect-timeout=2" 2>/dev/null |
 		grep -q ping
 }
 
 expectations()
 {
-	ip netns exec "$srv" conntrack -L expect 2>/dev/null | grep -c "$1"
+	sx conntrack -L expect 2>/dev/null | grep -c "$1"
 }
 
 # udp_burst N: N datagrams of one flow from the client to udp/5555
 udp_burst()
 {
-	ip netns exec "$cli" bash -c "exec 3>/dev/udp/10.0.1.1/5555
-		for i in \$(seq $1); do printf 'x%05d\n' \$i >&3; done" 2>/dev/null
+	cx bash -c "exec 3>/dev/udp/10.0.1.1/5555
+		for i in \$(seq $1); do
+			printf 'x%05d\n' \$i >&3
+		done" 2>/dev/null
 }
 
 queue_stat()
 {
 	# /proc/net/netfilter/nfnetlink_queue: queue portid total copy_mode
 	# copy_range dropped user_dropped last_id 1
-	ip netns exec "$srv" awk -v q="$1" -v f="$2" '$1 == q { print $f }' \
+	sx awk -v q="$1" -v f="$2" '$1 == q { print $f }' \
 		/proc/net/netfilter/nfnetlink_queue
 }
 
@@ -356,12 +421,12 @@ test_datapath()
 
 	# an expectation from a verdict is the only way in for port 3000
 	if connects 10.0.1.1 3000; then
-		fail "expect-needed" "port 3000 reachable without an expectation"
+		fail "expect-needed" "port 3000 reachable, no expectation"
 	else
 		pass "expect-needed"
 	fi
 	control 10.0.1.1 "EXPECT 3000" &
-	if busywait 5000 sh -c "ip netns exec $srv conntrack -L expect 2>/dev/null | grep -q dport=3000" &&
+	if busywait 5000 has_expect dport=3000 &&
 	   connects 10.0.1.1 3000; then
 		pass "expect-ipv4-lets-related-in"
 	else
@@ -374,19 +439,20 @@ test_datapath()
 		pass "expect-only-that-port"
 	fi
 
-	out=$(ip netns exec "$srv" conntrack -L -p tcp --dport 2121 2>/dev/null)
-	if grep -q 'src=10.0.1.2 dst=10.0.1.1 sport=[0-9]* dport=2121 .*ASSURED.*helper=toy' <<<"$out"; then
+	out=$(sx conntrack -L -p tcp --dport 2121 2>/dev/null)
+	if grep -q "$FLOW .*ASSURED.*helper=toy" <<<"$out"; then
 		pass "helped-flow-confirmed-assured"
 	else
 		fail "helped-flow-confirmed-assured" "$out"
 	fi
 
 	control dead:1::1 "EXPECT 3002" &
-	if busywait 5000 sh -c "ip netns exec $srv conntrack -L expect -f ipv6 2>/dev/null | grep -q 'dead:1::2 .*dport=3002'" &&
+	if busywait 5000 has_expect 'dead:1::2 .*dport=3002' -f ipv6 &&
 	   connects dead:1::1 3002; then
 		pass "expect-ipv6-lets-related-in"
 	else
-		fail "expect-ipv6-lets-related-in" "$(ip netns exec "$srv" conntrack -L expect -f ipv6 2>&1)"
+		fail "expect-ipv6-lets-related-in" \
+			"$(sx conntrack -L expect -f ipv6 2>&1)"
 	fi
 	wait %%
 
@@ -405,7 +471,7 @@ test_datapath()
 	if [ "$(expectations 'dport=3003 .*class=1')" -eq 1 ]; then
 		pass "expect-class-1"
 	else
-		fail "expect-class-1" "$(ip netns exec "$srv" conntrack -L expect 2>&1)"
+		fail "expect-class-1" "$(sx conntrack -L expect 2>&1)"
 	fi
 
 	# 300 expectations on one master: at most max_expected (8) remain
@@ -419,7 +485,7 @@ test_datapath()
 	else
 		fail "expect-max-expected" "$out expectations for one master"
 	fi
-	ip netns exec "$srv" conntrack -D expect >/dev/null 2>&1
+	sx conntrack -D expect >/dev/null 2>&1
 
 	# private data: stored by one verdict, sent along with the next packet
 	control 10.0.1.1 "DATA secret42" "next"
@@ -434,7 +500,8 @@ test_datapath()
 	stop_helper
 	start_helper -n toy -q 0 -B
 	control 10.0.1.1 "DATA bad1" "next"
-	if grep -q '^packet.* data=[1-9]' "$HOUT" && connects 10.0.1.1 2121; then
+	if grep -q '^packet.* data=[1-9]' "$HOUT" &&
+	   connects 10.0.1.1 2121; then
 		pass "bad-nfqa-ct-verdict-applied"
 	else
 		fail "bad-nfqa-ct-verdict-applied" "$(tail -n 3 "$HOUT")"
@@ -450,10 +517,11 @@ test_datapath()
 	start_helper -n toy -q 0
 	ctl new name=toy tuple=2:6 status=0 >/dev/null
 	if connects 10.0.1.1 2121 && ! grep -q '^packet' "$HOUT" &&
-	   ip netns exec "$srv" conntrack -L -p tcp --dport 2121 2>/dev/null | grep -q 'helper=toy'; then
+	   sx conntrack -L -p tcp --dport 2121 2>/dev/null |
+	   grep -q 'helper=toy'; then
 		pass "disabled-nothing-queued"
 	else
-		fail "disabled-nothing-queued" "$(grep -c '^packet' "$HOUT") packets queued"
+		fail "disabled-nothing-queued" "$(queued) packets queued"
 	fi
 	ctl new name=toy tuple=2:6 status=1 >/dev/null
 	stop_helper
@@ -461,24 +529,24 @@ test_datapath()
 	# nobody listens: the flow passes and is confirmed in its true
 	# direction with its helper; a restarted daemon helps that same
 	# connection again
-	ip netns exec "$srv" conntrack -F >/dev/null 2>&1
+	sx conntrack -F >/dev/null 2>&1
 	rm -f /tmp/nf_cthelper_in.$$
 	mkfifo /tmp/nf_cthelper_in.$$
-	ip netns exec "$cli" socat -u -t 30 "PIPE:/tmp/nf_cthelper_in.$$" \
+	cx socat -u -t 30 "PIPE:/tmp/nf_cthelper_in.$$" \
 		TCP:10.0.1.1:2121,connect-timeout=3 >/dev/null 2>&1 &
 	local cpid=$!
 	exec 7>/tmp/nf_cthelper_in.$$
 	echo hello >&7
 	sleep 0.5
-	out=$(ip netns exec "$srv" conntrack -L -p tcp 2>/dev/null | grep 2121)
-	if grep -q 'src=10.0.1.2 dst=10.0.1.1 sport=[0-9]* dport=2121 .*helper=toy' <<<"$out"; then
+	out=$(sx conntrack -L -p tcp 2>/dev/null | grep 2121)
+	if grep -q "$FLOW .*helper=toy" <<<"$out"; then
 		pass "no-listener-true-orientation"
 	else
 		fail "no-listener-true-orientation" "$out"
 	fi
 	start_helper -n toy -q 0
 	echo "EXPECT 3004" >&7
-	if busywait 5000 sh -c "ip netns exec $srv conntrack -L expect 2>/dev/null | grep -q dport=3004" &&
+	if busywait 5000 has_expect dport=3004 &&
 	   connects 10.0.1.1 3004; then
 		pass "restarted-daemon-helps-old-flow"
 	else
@@ -506,18 +574,19 @@ test_queue_faults()
 	udp_burst 20
 	busywait 3000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 5 ]"
 	out=$(queue_stat 1 6)
-	if [ "$(grep -c '^packet' "$HOUT")" -eq 5 ] && [ "${out:-0}" -ge 15 ] &&
+	if [ "$(queued)" -eq 5 ] && [ "${out:-0}" -ge 15 ] &&
 	   [ ! -s "$UDPSINK" ]; then
 		pass "hung-daemon-queue-full-drops"
 	else
-		fail "hung-daemon-queue-full-drops" "$(grep -c '^packet' "$HOUT") queued, ${out:-?} dropped"
+		fail "hung-daemon-queue-full-drops" \
+			"$(queued) queued, ${out:-?} dropped"
 	fi
 
 	# SIGKILL with packets queued: they are dropped, the conntrack table
 	# goes back to what it was, the next flows pass without the daemon
-	before=$(ip netns exec "$srv" conntrack -C)
+	before=$(sx conntrack -C)
 	stop_helper
-	if busywait 3000 sh -c "[ -z \"\$(ip netns exec $srv awk '\$1 == 1' /proc/net/netfilter/nfnetlink_queue)\" ]"; then
+	if busywait 3000 queue_unbound 1; then
 		pass "sigkill-queue-released"
 	else
 		fail "sigkill-queue-released" "queue 1 still bound"
@@ -528,11 +597,12 @@ test_queue_faults()
 	else
 		fail "sigkill-next-flows-pass" "nothing reached the server"
 	fi
-	after=$(ip netns exec "$srv" conntrack -C)
+	after=$(sx conntrack -C)
 	if [ "$after" -le $((before + 1)) ]; then
 		pass "sigkill-no-conntrack-leak"
 	else
-		fail "sigkill-no-conntrack-leak" "$before conntracks before, $after after"
+		fail "sigkill-no-conntrack-leak" \
+			"$before conntracks before, $after after"
 	fi
 
 	# fail-open queue: what does not fit is accepted
@@ -542,14 +612,15 @@ test_queue_faults()
 	if busywait 3000 sh -c "[ \$(wc -l <$UDPSINK) -ge 15 ]"; then
 		pass "fail-open-accepts-overflow"
 	else
-		fail "fail-open-accepts-overflow" "$(wc -l <"$UDPSINK") of 15 arrived"
+		fail "fail-open-accepts-overflow" \
+			"$(wc -l <"$UDPSINK") of 15 arrived"
 	fi
 
 	# verdicts that must be refused
-	out=$(ip netns exec "$srv" "$HELPER" verdict 1 1 1)
+	out=$(sx "$HELPER" verdict 1 1 1)
 	[[ "$out" == "error 1 "* ]] && pass "verdict-non-owner-eperm" ||
 		fail "verdict-non-owner-eperm" "$out"
-	out=$(ip netns exec "$srv" "$HELPER" verdict 77 1 1)
+	out=$(sx "$HELPER" verdict 77 1 1)
 	[[ "$out" == "error 19 "* ]] && pass "verdict-unknown-queue-enodev" ||
 		fail "verdict-unknown-queue-enodev" "$out"
 	stop_helper
@@ -574,16 +645,20 @@ test_queue_faults()
 
 	# the helper is deleted while 500 packets wait; then their verdicts
 	rm -f /tmp/nf_cthelper_release.$$
-	start_helper -n toy-udp -q 1 -p udp -H /tmp/nf_cthelper_release.$$ -L 1000
+	start_helper -n toy-udp -q 1 -p udp -L 1000 \
+		-H /tmp/nf_cthelper_release.$$
 	udp_burst 500
 	busywait 10000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 500 ]"
-	ip netns exec "$srv" iptables -t raw -D PREROUTING -p udp --dport 5555 -j CT --helper toy-udp
+	sx iptables -t raw -D PREROUTING -p udp --dport 5555 \
+		-j CT --helper toy-udp
 	out=$(ctl del name=toy-udp)
 	touch /tmp/nf_cthelper_release.$$
-	if [ "$out" = ok ] && busywait 10000 grep -q '^released 500' "$HOUT"; then
+	if [ "$out" = ok ] &&
+	   busywait 10000 grep -q '^released 500' "$HOUT"; then
 		pass "helper-deleted-with-queued-packets"
 	else
-		fail "helper-deleted-with-queued-packets" "del: $out; $(tail -n 2 "$HOUT")"
+		fail "helper-deleted-with-queued-packets" \
+			"del: $out; $(tail -n 2 "$HOUT")"
 	fi
 	stop_helper
 }
@@ -624,8 +699,8 @@ test_stress()
 	for i in 1 2; do
 		(
 			while [ "$(date +%s)" -lt $end ]; do
-				ctl new name="s$i" tuple=2:6 policy=1:c/1/1 privlen=0
-				ctl new name="s$i" tuple=2:6 policy=1:c/2/2 status=0
+				ctl new name="s$i" "$T" policy=1:c/1/1 "$D"
+				ctl new name="s$i" "$T" policy=1:c/2/2 status=0
 				ctl del name="s$i"
 			done >/dev/null
 		) &
