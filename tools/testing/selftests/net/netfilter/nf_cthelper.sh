@@ -625,23 +625,20 @@ test_queue_faults()
 		fail "verdict-unknown-queue-enodev" "$out"
 	stop_helper
 
-	# verdicts that make no sense, from the owner of the queue
-	start_helper -n toy-udp -q 1 -p udp -V 2
-	udp_burst 1
-	if busywait 3000 grep -q '^error 22 ' "$HOUT"; then
-		pass "verdict-stolen-einval"
-	else
-		fail "verdict-stolen-einval" "$(tail -n 2 "$HOUT")"
-	fi
-	stop_helper
-	start_helper -n toy-udp -q 1 -p udp -V 7
-	udp_burst 1
-	if busywait 3000 grep -q '^error 22 ' "$HOUT"; then
-		pass "verdict-above-max-einval"
-	else
-		fail "verdict-above-max-einval" "$(tail -n 2 "$HOUT")"
-	fi
-	stop_helper
+	# verdicts that make no sense, from the owner of the queue:
+	# NF_STOLEN (2) and one above NF_MAX_VERDICT (7)
+	local verdict name
+	for verdict in 2:stolen 7:above-max; do
+		name="verdict-${verdict#*:}-einval"
+		start_helper -n toy-udp -q 1 -p udp -V "${verdict%%:*}"
+		udp_burst 1
+		if busywait 3000 grep -q '^error 22 ' "$HOUT"; then
+			pass "$name"
+		else
+			fail "$name" "$(tail -n 2 "$HOUT")"
+		fi
+		stop_helper
+	done
 
 	# the helper is deleted while 500 packets wait; then their verdicts
 	rm -f /tmp/nf_cthelper_release.$$
