@@ -377,7 +377,7 @@ connects()
 
 	[[ "$addr" == *:* ]] && addr="[$addr]"
 	echo ping |
-		cx socat -t 1 - "TCP:$addr:$2,connect-timeout=2" 2>/dev/null |
+		cx socat -t 1 - "TCP:$addr:$2,connect-timeout=4" 2>/dev/null |
 		grep -q ping
 }
 
@@ -426,7 +426,7 @@ test_datapath()
 		pass "expect-needed"
 	fi
 	control 10.0.1.1 "EXPECT 3000" &
-	if busywait 5000 has_expect dport=3000 &&
+	if busywait 15000 has_expect dport=3000 &&
 	   connects 10.0.1.1 3000; then
 		pass "expect-ipv4-lets-related-in"
 	else
@@ -447,7 +447,7 @@ test_datapath()
 	fi
 
 	control dead:1::1 "EXPECT 3002" &
-	if busywait 5000 has_expect 'dead:1::2 .*dport=3002' -f ipv6 &&
+	if busywait 15000 has_expect 'dead:1::2 .*dport=3002' -f ipv6 &&
 	   connects dead:1::1 3002; then
 		pass "expect-ipv6-lets-related-in"
 	else
@@ -500,7 +500,7 @@ test_datapath()
 	stop_helper
 	start_helper -n toy -q 0 -B
 	control 10.0.1.1 "DATA bad1" "next"
-	if grep -q '^packet.* data=[1-9]' "$HOUT" &&
+	if busywait 10000 grep -q '^packet.* data=[1-9]' "$HOUT" &&
 	   connects 10.0.1.1 2121; then
 		pass "bad-nfqa-ct-verdict-applied"
 	else
@@ -546,7 +546,7 @@ test_datapath()
 	fi
 	start_helper -n toy -q 0
 	echo "EXPECT 3004" >&7
-	if busywait 5000 has_expect dport=3004 &&
+	if busywait 15000 has_expect dport=3004 &&
 	   connects 10.0.1.1 3004; then
 		pass "restarted-daemon-helps-old-flow"
 	else
