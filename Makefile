@@ -1,13 +1,15 @@
 # cthelper: build the patched kernel and test it in a VM.
 #
 #   make          base tree + series + kernel build
-#   make check    the above, then every test in the VM; last line N passed, N failed
+#   make check    the above, every test in the VM, then scripts/check (the
+#                 per-patch checks netdev's CI runs); each prints N passed, N failed
+#   make lint     scripts/check alone
 #   make check-debug  the same tests on a KASAN/lockdep/kmemleak/UBSAN kernel
 #   make demo     boot our kernel and walk through a userspace FTP helper
 #   make bench    what a userspace helper costs, as ratios to no helper
 #   make clean    remove build/ (ccache stays in $(CCACHE_DIR))
 
-.PHONY: all base apply build check check-debug demo bench clean
+.PHONY: all base apply build check lint check-debug demo bench clean
 
 all: build
 
@@ -24,7 +26,11 @@ check:
 	scripts/base --verify-build
 	scripts/apply
 	scripts/build
-	tests/run
+	tests/run; t=$$?; scripts/check; c=$$?; [ $$t -eq 0 ] && [ $$c -eq 0 ]
+
+lint: apply
+	scripts/build
+	scripts/check
 
 check-debug: apply
 	scripts/build --name debug scripts/config/vm.config \

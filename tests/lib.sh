@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Helpers for the tests in tests/vm/, sourced; they run inside scripts/vm.
 
 ksft_skip=4
@@ -30,6 +31,7 @@ cleanup_netns() {
 	# Userspace helpers outlive the namespaces' rules only briefly: the
 	# rules release them when the namespaces are gone.
 	if command -v nfct >/dev/null && [ -n "$(nfct list helper 2>/dev/null)" ]; then
+		# shellcheck disable=SC2016 # expanded by that shell
 		busywait 10000 sh -c 'nfct flush helper 2>/dev/null; [ -z "$(nfct list helper 2>/dev/null)" ]'
 	fi
 }

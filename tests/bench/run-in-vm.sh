@@ -28,7 +28,10 @@ attach() {
 hpid=
 use() {
 	[ -n "$hpid" ] && { kill -9 $hpid; wait $hpid 2>/dev/null; hpid=; }
-	ip netns pids s | xargs -r -n1 sh -c 'grep -q conntrackd /proc/$0/comm 2>/dev/null && kill -9 $0'
+	local pid
+	for pid in $(ip netns pids s); do
+		grep -q conntrackd "/proc/$pid/comm" 2>/dev/null && kill -9 "$pid"
+	done
 	ip netns exec s iptables -t raw -F
 	nfct flush helper 2>/dev/null
 	case $1 in
@@ -62,7 +65,7 @@ echo "--- medians over $ROUNDS rounds of ${SECS}s (rate/s, p50 us, p99 us) and r
 for kind in rr crr; do
 	for m in $modes; do
 		grep " mode=$m $kind " "$out" | awk '{print $5+0, $6, $7}' | sort -n |
-			awk -v m=$m -v k=$kind '{r[NR]=$1; p50[NR]=$2; p99[NR]=$3}
+			awk -v m="$m" -v k="$kind" '{r[NR]=$1; p50[NR]=$2; p99[NR]=$3}
 			END {i=int((NR+1)/2); printf "%s %s %.1f %s %s min=%.1f max=%.1f\n", k, m, r[i], p50[i], p99[i], r[1], r[NR]}'
 	done
 done | tee "$out.medians" | awk '$2 == "none" {base[$1]=$3} {printf "%-4s %-11s %9s/s p50=%sus p99=%sus spread=[%s %s] ratio=%.2f\n", $1, $2, $3, $4, $5, $6, $7, ($1 in base) ? $3/base[$1] : 0}'

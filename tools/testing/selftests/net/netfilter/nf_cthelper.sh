@@ -12,6 +12,10 @@ cd "$(dirname "$0")" || exit 1
 
 ret=0
 HELPER=./nf_cthelper
+# namespaces, named by setup_ns
+ns1=""
+srv=""
+cli=""
 
 checktool "iptables --version" "run test without iptables"
 checktool "conntrack --version" "run test without conntrack"
@@ -289,6 +293,7 @@ queue_unbound()
 {
 	local f=/proc/net/netfilter/nfnetlink_queue
 
+	# shellcheck disable=SC2016 # awk's own fields
 	[ -z "$(sx awk -v q="$1" '$1 == q' "$f")" ]
 }
 
@@ -297,8 +302,8 @@ FLOW='src=10.0.1.2 dst=10.0.1.1 sport=[0-9]* dport=2121'
 
 # Server $srv (10.0.1.1, dead:1::1) and client $cli (10.0.1.2, dead:1::2).
 # On the server, tcp/2121 gets the "toy" helper and udp/5555 "toy-udp";
-# the input policy drops any other new tcp or udp flow; echo servers
-# listen on tcp 2121 and 3000-3005, a sink on udp 5555.
+# the input policy drops any other new tcp or udp flow but tcp/2123; echo
+# servers listen on tcp 2121, 2123 and 3000-3005, a sink on udp 5555.
 setup_datapath()
 {
 	local opts=ipv6only=0,reuseaddr,fork port
@@ -318,13 +323,13 @@ table inet filter {
 	chain input {
 		type filter hook input priority filter; policy accept;
 		ct state established,related accept
-		tcp dport 2121 accept
+		tcp dport { 2121, 2123 } accept
 		udp dport 5555 accept
 		meta l4proto { tcp, udp } drop
 	}
 }
 EOF
-	for port in 2121 3000 3001 3002 3003 3004 3005; do
+	for port in 2121 2123 3000 3001 3002 3003 3004 3005; do
 		sx socat "TCP6-LISTEN:$port,$opts" EXEC:cat 2>/dev/null &
 	done
 	UDPSINK=/tmp/nf_cthelper_udp.$$
@@ -357,16 +362,16 @@ stop_helper()
 	wait "$HPID" 2>/dev/null
 }
 
-# control ADDR LINES...: a control connection to ADDR port 2121 that sends
-# the lines and stays open for a second
+# control ADDR LINES...: a control connection to ADDR port $CPORT (2121
+# unless set) that sends the lines and stays open for a second
 control()
 {
-	local addr=$1
+	local addr=$1 port=${CPORT:-2121}
 
 	[[ "$addr" == *:* ]] && addr="[$addr]"
 	shift
 	(printf '%s\n' "$@"; sleep 1) |
-		cx socat -t 2 - "TCP:$addr:2121,connect-timeout=3" \
+		cx socat -t 2 - "TCP:$addr:$port,connect-timeout=3" \
 			>/dev/null 2>&1
 }
 
@@ -399,6 +404,7 @@ queue_stat()
 {
 	# /proc/net/netfilter/nfnetlink_queue: queue portid total copy_mode
 	# copy_range dropped user_dropped last_id 1
+	# shellcheck disable=SC2016 # awk's own fields
 	sx awk -v q="$1" -v f="$2" '$1 == q { print $f }' \
 		/proc/net/netfilter/nfnetlink_queue
 }
@@ -495,6 +501,11 @@ test_datapath()
 		fail "private-data-round-trip" "$(tail -n 3 "$HOUT")"
 	fi
 
+	stop_helper
+	start_helper -n toy -q 0 -M
+	test_nft_attach
+	test_nat_mangle
+
 	# a malformed NFQA_CT: the verdict still applies, the conntrack is
 	# left alone (no private data)
 	stop_helper
@@ -562,6 +573,75 @@ test_datapath()
 	cleanup_ns "$srv" "$cli"
 }
 
+# The same helper attached by an nft ct helper object (tcp/2123).
+test_nft_attach()
+{
+	local out
+
+	sx nft -f - <<EOF || { fail "nft-ct-helper-expect" "ruleset"; return; }
+table ip cthelper {
+	ct helper toy-obj {
+		type "toy" protocol tcp
+		l3proto ip
+	}
+	chain pre {
+		type filter hook prerouting priority filter; policy accept;
+		tcp dport 2123 ct helper set "toy-obj"
+	}
+}
+EOF
+	CPORT=2123 control 10.0.1.1 "EXPECT 3005" &
+	if busywait 15000 has_expect dport=3005 &&
+	   connects 10.0.1.1 3005; then
+		pass "nft-ct-helper-expect"
+	else
+		fail "nft-ct-helper-expect" "$(tail -n 3 "$HOUT")"
+	fi
+	wait %%
+	out=$(sx conntrack -L -p tcp --dport 2123 2>/dev/null)
+	if grep -q 'dport=2123 .*ASSURED.*helper=toy' <<<"$out"; then
+		pass "nft-ct-helper-flow-helped"
+	else
+		fail "nft-ct-helper-flow-helped" "$out"
+	fi
+	sx nft delete table ip cthelper
+}
+
+# NAT and a mangled payload: tcp/2122 is translated to the echo server on
+# 2121 and the helper replaces "MANGLE" by a longer text.  The sequence
+# numbers are adjusted in both directions, so the client gets the mangled
+# line echoed and the stream goes on with the next line.
+test_nat_mangle()
+{
+	local out
+
+	sx nft -f - <<EOF || { fail "nat-mangle-seqadj" "ruleset"; return; }
+table ip cthelper-nat {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		tcp dport 2122 dnat to 10.0.1.1:2121
+	}
+}
+EOF
+	sx iptables -t raw -A PREROUTING -p tcp --dport 2122 -j CT --helper toy
+	out=$( (printf 'MANGLE\n'; sleep 1; printf 'after\n'; sleep 1) |
+		cx socat -t 3 - TCP:10.0.1.1:2122,connect-timeout=4 2>/dev/null)
+	if [ "$out" = $'MANGLED-BY-HELPER\nafter' ]; then
+		pass "nat-mangle-seqadj"
+	else
+		fail "nat-mangle-seqadj" "got '$out'; $(tail -n 2 "$HOUT")"
+	fi
+	out=$(sx conntrack -L -p tcp --orig-port-dst 2122 2>/dev/null)
+	if grep -q 'dport=2122 .*sport=2121 .*ASSURED.*helper=toy' <<<"$out"
+	then
+		pass "nat-mangle-flow-helped"
+	else
+		fail "nat-mangle-flow-helped" "$out"
+	fi
+	sx iptables -t raw -D PREROUTING -p tcp --dport 2122 -j CT --helper toy
+	sx nft delete table ip cthelper-nat
+}
+
 # A helper daemon that hangs, dies with packets queued, or loses its
 # helper while packets are queued.
 test_queue_faults()
@@ -618,11 +698,17 @@ test_queue_faults()
 
 	# verdicts that must be refused
 	out=$(sx "$HELPER" verdict 1 1 1)
-	[[ "$out" == "error 1 "* ]] && pass "verdict-non-owner-eperm" ||
+	if [[ "$out" == "error 1 "* ]]; then
+		pass "verdict-non-owner-eperm"
+	else
 		fail "verdict-non-owner-eperm" "$out"
+	fi
 	out=$(sx "$HELPER" verdict 77 1 1)
-	[[ "$out" == "error 19 "* ]] && pass "verdict-unknown-queue-enodev" ||
+	if [[ "$out" == "error 19 "* ]]; then
+		pass "verdict-unknown-queue-enodev"
+	else
 		fail "verdict-unknown-queue-enodev" "$out"
+	fi
 	stop_helper
 
 	# verdicts that make no sense, from the owner of the queue:
@@ -640,18 +726,18 @@ test_queue_faults()
 		stop_helper
 	done
 
-	# the helper is deleted while 500 packets wait; then their verdicts
+	# the helper is deleted while 1000 packets wait; then their verdicts
 	rm -f /tmp/nf_cthelper_release.$$
 	start_helper -n toy-udp -q 1 -p udp -L 1000 \
 		-H /tmp/nf_cthelper_release.$$
-	udp_burst 500
-	busywait 10000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 500 ]"
+	udp_burst 1000
+	busywait 30000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 1000 ]"
 	sx iptables -t raw -D PREROUTING -p udp --dport 5555 \
 		-j CT --helper toy-udp
 	out=$(ctl del name=toy-udp)
 	touch /tmp/nf_cthelper_release.$$
 	if [ "$out" = ok ] &&
-	   busywait 10000 grep -q '^released 500' "$HOUT"; then
+	   busywait 30000 grep -q '^released 1000' "$HOUT"; then
 		pass "helper-deleted-with-queued-packets"
 	else
 		fail "helper-deleted-with-queued-packets" \
