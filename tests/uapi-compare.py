@@ -3,7 +3,8 @@
 """Compare the uapi constants userspace helpers depend on between two
 kernel trees: every enum member and object-like #define of the listed
 headers (as the first tree spells them) must have the same value in the
-second.  Prints one line per difference; exit status 1 if any."""
+second, except the maximum of an attribute enum we append to, which may
+only grow.  Prints one line per difference; exit status 1 if any."""
 import os
 import re
 import subprocess
@@ -22,6 +23,9 @@ HEADERS = [
 WANTED = re.compile(r'^(NFCT_HELPER_|NFNL_MSG_CTHELPER|NFCTH_|NFNL_SUBSYS_|'
                     r'NFQA_|NFQNL_|NFULA_|NFULNL_|CTA_HELP|CTA_EXPECT|'
                     r'NF_CT_EXPECT_)')
+# Attribute enums the series appends to (NFCTH_FLAGS, NFCTH_STATS): their
+# maximum grows, every value upstream has stays.
+GROWS = {'NFCTH_MAX'}
 
 
 def names(path):
@@ -72,7 +76,11 @@ def main():
         except subprocess.CalledProcessError:
             print('our headers lack some constants (compile failed)')
             return 1
-    bad = [n for n in wanted if ref[n] != ours[n]]
+    grown = [n for n in wanted
+             if n in GROWS and int(ours[n]) > int(ref[n])]
+    bad = [n for n in wanted if ref[n] != ours[n] and n not in grown]
+    for n in grown:
+        print('%s: upstream %s, ours %s (appended)' % (n, ref[n], ours[n]))
     for n in bad:
         print('%s: upstream %s, ours %s' % (n, ref[n], ours[n]))
     print('%d constants compared, %d differ' % (len(wanted), len(bad)))

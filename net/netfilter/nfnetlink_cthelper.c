@@ -57,29 +57,48 @@ static LIST_HEAD(nfnl_cthelper_list);
 /* The help function: hand the packet to userspace.  A disabled helper lets
  * packets through untouched.
  *
- * When nobody listens on the queue (the daemon died or is restarting), the
- * packet must not be lost nor block the flow.  Returning NF_ACCEPT lets
- * nf_confirm() go on and confirm the conntrack, in its true direction and
- * with its helper, so that the flow is helped again once the daemon is
- * back.  The queue's own bypass would skip the confirmation instead; it
- * only remains for a listener that goes away right after the check.
+ * When nobody listens on the queue (the daemon died or is restarting), a
+ * fail-open helper must neither lose the packet nor block the flow.
+ * Returning NF_ACCEPT lets nf_confirm() go on and confirm the conntrack,
+ * in its true direction and with its helper, so that the flow is helped
+ * again once the daemon is back.  The queue's own bypass would skip the
+ * confirmation instead; it only remains for a listener that goes away
+ * right after the check.  A full queue applies its own policy.
+ *
+ * A fail-closed helper drops what its daemon cannot see: packets that find
+ * nobody listening or the queue full.
  */
 static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 			       struct nf_conn *ct,
 			       enum ip_conntrack_info ctinfo)
 {
-	const struct nf_conntrack_helper *helper;
-	unsigned int queue;
+	struct nf_conntrack_helper *helper;
+	enum nf_queue_state state;
+	unsigned int queue, flags;
 
 	helper = rcu_dereference(nfct_help(ct)->helper);
-	if (!helper || !(READ_ONCE(helper->flags) & NF_CT_HELPER_F_CONFIGURED))
+	if (!helper)
+		return NF_ACCEPT;
+
+	flags = READ_ONCE(helper->flags);
+	if (!(flags & NF_CT_HELPER_F_CONFIGURED))
 		return NF_ACCEPT;
 
 	queue = READ_ONCE(helper->queue_num);
-	if (!nf_queue_listening(nf_ct_net(ct), queue))
-		return NF_ACCEPT;
+	state = nf_queue_state(nf_ct_net(ct), queue);
+	if (state == NF_QUEUE_ROOM ||
+	    (state == NF_QUEUE_FULL && !(flags & NF_CT_HELPER_F_FAIL_CLOSED))) {
+		atomic64_inc(&helper->stats.queued);
+		return NF_QUEUE_NR(queue) | NF_VERDICT_FLAG_QUEUE_BYPASS;
+	}
 
-	return NF_QUEUE_NR(queue) | NF_VERDICT_FLAG_QUEUE_BYPASS;
+	if (flags & NF_CT_HELPER_F_FAIL_CLOSED) {
+		atomic64_inc(&helper->stats.dropped);
+		return NF_DROP;
+	}
+
+	atomic64_inc(&helper->stats.bypassed);
+	return NF_ACCEPT;
 }
 
 /* CTA_HELP_INFO from a verdict: the helper's private data, cut to its
@@ -147,6 +166,12 @@ static const struct nla_policy nfnl_cthelper_policy[NFCTH_MAX + 1] = {
 	[NFCTH_POLICY]		= { .type = NLA_NESTED },
 	[NFCTH_PRIV_DATA_LEN]	= { .type = NLA_BE32 },
 	[NFCTH_STATUS]		= { .type = NLA_BE32 },
+	[NFCTH_FLAGS]		= NLA_POLICY_MASK(NLA_BE32,
+						  NFCTH_F_FAIL_CLOSED),
+	[NFCTH_STATS]		= {
+		.type		= NLA_REJECT,
+		.reject_message	= "counters are read only",
+	},
 };
 
 /* nfnetlink parsed the top level leniently; look again, strictly. */
@@ -179,6 +204,7 @@ struct nfnl_cthelper_req {
 	u32 queue_num;
 	u32 data_len;
 	u32 status;
+	u32 flags;		/* NFCTH_F_* */
 };
 
 static int nfnl_cthelper_parse_name(const struct nlattr *attr,
@@ -371,6 +397,10 @@ static int nfnl_cthelper_parse(struct nfnl_cthelper_req *req,
 			return -EINVAL;
 		}
 	}
+
+	/* the policy refused unknown bits */
+	if (tb[NFCTH_FLAGS])
+		req->flags = ntohl(nla_get_be32(tb[NFCTH_FLAGS]));
 	return 0;
 }
 
@@ -394,6 +424,11 @@ static unsigned int nfnl_cthelper_flags(u32 status)
 	if (status == NFCT_HELPER_STATUS_ENABLED)
 		return NF_CT_HELPER_F_USERSPACE | NF_CT_HELPER_F_CONFIGURED;
 	return NF_CT_HELPER_F_USERSPACE;
+}
+
+static unsigned int nfnl_cthelper_policy_flags(u32 flags)
+{
+	return flags & NFCTH_F_FAIL_CLOSED ? NF_CT_HELPER_F_FAIL_CLOSED : 0;
 }
 
 static int nfnl_cthelper_create(const struct nfnl_cthelper_req *req,
@@ -425,7 +460,8 @@ static int nfnl_cthelper_create(const struct nfnl_cthelper_req *req,
 	helper->expect_class_max = req->classes - 1;
 	helper->data_len = req->data_len;
 	helper->queue_num = req->queue_num;
-	helper->flags = nfnl_cthelper_flags(req->status);
+	helper->flags = nfnl_cthelper_flags(req->status) |
+			nfnl_cthelper_policy_flags(req->flags);
 
 	err = nf_conntrack_helper_register(helper);
 	if (err < 0) {
@@ -484,11 +520,16 @@ static int nfnl_cthelper_update(struct nfnl_cthelper *h,
 	if (tb[NFCTH_QUEUE_NUM])
 		WRITE_ONCE(helper->queue_num, req->queue_num);
 
+	flags = helper->flags;
 	if (tb[NFCTH_STATUS]) {
-		flags = helper->flags & ~NF_CT_HELPER_F_CONFIGURED;
+		flags &= ~NF_CT_HELPER_F_CONFIGURED;
 		flags |= nfnl_cthelper_flags(req->status);
-		WRITE_ONCE(helper->flags, flags);
 	}
+	if (tb[NFCTH_FLAGS]) {
+		flags &= ~NF_CT_HELPER_F_FAIL_CLOSED;
+		flags |= nfnl_cthelper_policy_flags(req->flags);
+	}
+	WRITE_ONCE(helper->flags, flags);
 	return 0;
 }
 
@@ -547,13 +588,43 @@ nfnl_cthelper_fill_class(struct sk_buff *skb, unsigned int i,
 	return 0;
 }
 
+static int nfnl_cthelper_fill_stats(struct sk_buff *skb,
+				    const struct nf_ct_helper_stats *stats)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, NFCTH_STATS);
+	if (!nest)
+		return -EMSGSIZE;
+
+	if (nla_put_be64(skb, NFCTH_STATS_QUEUED,
+			 cpu_to_be64(atomic64_read(&stats->queued)),
+			 NFCTH_STATS_PAD) ||
+	    nla_put_be64(skb, NFCTH_STATS_BYPASSED,
+			 cpu_to_be64(atomic64_read(&stats->bypassed)),
+			 NFCTH_STATS_PAD) ||
+	    nla_put_be64(skb, NFCTH_STATS_DROPPED,
+			 cpu_to_be64(atomic64_read(&stats->dropped)),
+			 NFCTH_STATS_PAD) ||
+	    nla_put_be64(skb, NFCTH_STATS_VERDICTS,
+			 cpu_to_be64(atomic64_read(&stats->verdicts)),
+			 NFCTH_STATS_PAD) ||
+	    nla_put_be64(skb, NFCTH_STATS_EXPECTED,
+			 cpu_to_be64(atomic64_read(&stats->expected)),
+			 NFCTH_STATS_PAD))
+		return -EMSGSIZE;
+
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 static int nfnl_cthelper_fill(struct sk_buff *skb, u32 portid, u32 seq,
 			      u16 flags, const struct nfnl_cthelper *h)
 {
 	const struct nf_conntrack_helper *helper = &h->helper;
+	unsigned int i, hflags;
 	struct nlattr *nest;
 	struct nlmsghdr *nlh;
-	unsigned int i;
 	u16 event;
 	u32 status;
 
@@ -590,10 +661,15 @@ static int nfnl_cthelper_fill(struct sk_buff *skb, u32 portid, u32 seq,
 	}
 	nla_nest_end(skb, nest);
 
-	status = READ_ONCE(helper->flags) & NF_CT_HELPER_F_CONFIGURED ?
+	hflags = READ_ONCE(helper->flags);
+	status = hflags & NF_CT_HELPER_F_CONFIGURED ?
 		 NFCT_HELPER_STATUS_ENABLED : NFCT_HELPER_STATUS_DISABLED;
 	if (nla_put_be32(skb, NFCTH_PRIV_DATA_LEN, htonl(helper->data_len)) ||
-	    nla_put_be32(skb, NFCTH_STATUS, htonl(status)))
+	    nla_put_be32(skb, NFCTH_STATUS, htonl(status)) ||
+	    nla_put_be32(skb, NFCTH_FLAGS,
+			 htonl(hflags & NF_CT_HELPER_F_FAIL_CLOSED ?
+			       NFCTH_F_FAIL_CLOSED : 0)) ||
+	    nfnl_cthelper_fill_stats(skb, &helper->stats) < 0)
 		goto cancel;
 
 	nlmsg_end(skb, nlh);

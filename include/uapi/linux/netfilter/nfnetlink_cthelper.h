@@ -22,10 +22,34 @@ enum nfnl_cthelper_type {
 	NFCTH_POLICY,		/* nested: enum nfnl_cthelper_policy_type */
 	NFCTH_PRIV_DATA_LEN,	/* __be32, at most 32 */
 	NFCTH_STATUS,		/* __be32: NFCT_HELPER_STATUS_* */
+	NFCTH_FLAGS,		/* __be32: NFCTH_F_* */
+	NFCTH_STATS,		/* nested: enum nfnl_cthelper_stats_type */
 	__NFCTH_MAX
 };
 
 #define NFCTH_MAX (__NFCTH_MAX - 1)
+
+/* NFCTH_FLAGS.  A helper without NFCTH_F_FAIL_CLOSED is fail-open: when
+ * nobody listens on its queue, its packets pass.  A fail-closed helper
+ * drops them, and also those that find its queue full.
+ */
+#define NFCTH_F_FAIL_CLOSED	(1 << 0)
+
+/* NFCTH_STATS, in GET and dump replies only: what became of the packets of
+ * the helper's flows since it was registered.
+ */
+enum nfnl_cthelper_stats_type {
+	NFCTH_STATS_UNSPEC,
+	NFCTH_STATS_QUEUED,	/* __be64: handed to the queue */
+	NFCTH_STATS_BYPASSED,	/* __be64: passed, nobody listening */
+	NFCTH_STATS_DROPPED,	/* __be64: dropped by NFCTH_F_FAIL_CLOSED */
+	NFCTH_STATS_VERDICTS,	/* __be64: verdicts received */
+	NFCTH_STATS_EXPECTED,	/* __be64: expectations created by verdicts */
+	NFCTH_STATS_PAD,
+	__NFCTH_STATS_MAX
+};
+
+#define NFCTH_STATS_MAX (__NFCTH_STATS_MAX - 1)
 
 enum nfnl_cthelper_policy_type {
 	NFCTH_POLICY_SET_UNSPEC,

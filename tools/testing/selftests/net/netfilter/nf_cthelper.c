@@ -23,6 +23,7 @@
  * from a socket that owns no queue.
  */
 #include <ctype.h>
+#include <endian.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -44,6 +45,23 @@
 #define NFNL_SUBSYS_CTHELPER 9
 #endif
 
+/* Older installed headers: the attributes appended for the fail policy and
+ * the counters.
+ */
+#ifndef NFCTH_F_FAIL_CLOSED
+#define NFCTH_F_FAIL_CLOSED	0x1
+#define NFCTH_FLAGS		(NFCTH_STATUS + 1)
+#define NFCTH_STATS		(NFCTH_STATUS + 2)
+#define NFCTH_STATS_QUEUED	1
+#define NFCTH_STATS_BYPASSED	2
+#define NFCTH_STATS_DROPPED	3
+#define NFCTH_STATS_VERDICTS	4
+#define NFCTH_STATS_EXPECTED	5
+#define NFCTH_STATS_MAX		6
+#undef NFCTH_MAX
+#define NFCTH_MAX		NFCTH_STATS
+#endif
+
 /* enum ip_conntrack_info: IP_CT_ESTABLISHED_REPLY and above are replies */
 #define IP_CT_IS_REPLY_CTINFO 3
 
@@ -58,9 +76,10 @@ static void show_usage(void)
 		"         [-f inet|inet6] [-r] [-c CLASS] [-S] [-M] [-B]\n"
 		"         [-V VERDICT] [-x N] [-O] [-L MAXLEN] [-H FILE]\n"
 		"       nf_cthelper verdict QUEUE ID VERDICT\n"
-		"       nf_cthelper ctl new|get|del|dump|dump-slow [excl] [ATTR...]\n"
+		"       nf_cthelper ctl new|get|del|dump|dump-slow|stats [excl]\n"
+		"         [ATTR...]\n"
 		"ATTR: name=S name-raw=HEXBYTES tuple=L3:L4 tuple-l3=L3 tuple-l4=L4\n"
-		"      tuple-short queue=N privlen=N status=N\n"
+		"      tuple-short queue=N privlen=N status=N flags=N stats-attr\n"
 		"      policy=NUM[:NAME/MAX/TIMEOUT]... policy-empty policy-garbage\n"
 		"      unknown=TYPE raw=TYPE:HEXBYTES\n");
 	exit(2);
@@ -215,6 +234,12 @@ static int put_ctl_attr(struct nlmsghdr *nlh, const char *arg)
 				 htonl(strtoul(v, NULL, 0)));
 	} else if (!strncmp(arg, "status=", 7)) {
 		mnl_attr_put_u32(nlh, NFCTH_STATUS, htonl(strtoul(v, NULL, 0)));
+	} else if (!strncmp(arg, "flags=", 6)) {
+		mnl_attr_put_u32(nlh, NFCTH_FLAGS, htonl(strtoul(v, NULL, 0)));
+	} else if (!strcmp(arg, "stats-attr")) {
+		nest = mnl_attr_nest_start(nlh, NFCTH_STATS);
+		mnl_attr_put_u64(nlh, NFCTH_STATS_QUEUED, 0);
+		mnl_attr_nest_end(nlh, nest);
 	} else if (!strncmp(arg, "policy=", 7)) {
 		return put_policy(nlh, v);
 	} else if (!strcmp(arg, "policy-empty")) {
@@ -250,8 +275,31 @@ static unsigned int be32_attr(const struct nlattr *attr)
 	return attr ? ntohl(mnl_attr_get_u32(attr)) : 0;
 }
 
+static unsigned long long be64_attr(const struct nlattr *attr)
+{
+	return attr ? be64toh(mnl_attr_get_u64(attr)) : 0;
+}
+
+/* "ctl stats": the counters instead of the definition */
+static bool show_stats;
+
+static void print_stats(const char *name, const struct nlattr *attr)
+{
+	struct nlattr *ts[NFCTH_STATS_MAX + 1] = {};
+
+	if (attr)
+		mnl_attr_parse_nested(attr, helper_attr_cb, ts);
+	printf("stats %s queued=%llu bypassed=%llu dropped=%llu ", name,
+	       be64_attr(ts[NFCTH_STATS_QUEUED]),
+	       be64_attr(ts[NFCTH_STATS_BYPASSED]),
+	       be64_attr(ts[NFCTH_STATS_DROPPED]));
+	printf("verdicts=%llu expected=%llu\n",
+	       be64_attr(ts[NFCTH_STATS_VERDICTS]),
+	       be64_attr(ts[NFCTH_STATS_EXPECTED]));
+}
+
 /* One line per helper, stable for diffs: name l3 l4 queue status privlen
- * classes [name/max/timeout]...
+ * classes [name/max/timeout]... [flags=N when not 0]
  */
 static int print_helper(const struct nlmsghdr *nlh)
 {
@@ -262,6 +310,10 @@ static int print_helper(const struct nlmsghdr *nlh)
 	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), helper_attr_cb, tb);
 	if (!tb[NFCTH_NAME] || !tb[NFCTH_TUPLE] || !tb[NFCTH_POLICY])
 		return MNL_CB_ERROR;
+	if (show_stats) {
+		print_stats(mnl_attr_get_str(tb[NFCTH_NAME]), tb[NFCTH_STATS]);
+		return MNL_CB_OK;
+	}
 	mnl_attr_parse_nested(tb[NFCTH_TUPLE], helper_attr_cb, tt);
 	mnl_attr_parse_nested(tb[NFCTH_POLICY], helper_attr_cb, tp);
 	if (tp[NFCTH_POLICY_SET_NUM])
@@ -284,6 +336,8 @@ static int print_helper(const struct nlmsghdr *nlh)
 		       be32_attr(tc[NFCTH_POLICY_EXPECT_MAX]),
 		       be32_attr(tc[NFCTH_POLICY_EXPECT_TIMEOUT]));
 	}
+	if (be32_attr(tb[NFCTH_FLAGS]))
+		printf(" flags=%u", be32_attr(tb[NFCTH_FLAGS]));
 	printf("\n");
 	return MNL_CB_OK;
 }
@@ -303,6 +357,9 @@ static int ctl(int argc, char *argv[])
 		flags |= NLM_F_CREATE;
 	} else if (!strcmp(argv[0], "get")) {
 		type = NFNL_MSG_CTHELPER_GET;
+	} else if (!strcmp(argv[0], "stats")) {
+		type = NFNL_MSG_CTHELPER_GET;
+		show_stats = true;
 	} else if (!strcmp(argv[0], "dump")) {
 		type = NFNL_MSG_CTHELPER_GET;
 		flags = NLM_F_DUMP;

@@ -137,6 +137,8 @@ test_input()
 	expect_err "new-policy-empty-nest" 22 \
 		new name=toy "$T" policy-empty "$D"
 	expect_err "new-unknown-attribute" 22 new "${TOY[@]}" unknown=42
+	expect_err "new-flags-unknown-bit" 22 new "${TOY[@]}" flags=2
+	expect_err "new-stats-read-only" 22 new "${TOY[@]}" stats-attr
 	expect_err "get-unknown" 2 get name=nosuchhelper
 	expect_err "del-unknown" 2 del name=nosuchhelper tuple=2:6
 	expect_err "del-bad-tuple" 22 del name=toy tuple=9:6
@@ -145,6 +147,16 @@ test_input()
 	expect_ok "new-privlen-32" new name=priv32 tuple=2:17 "$P" privlen=32
 	dump_has "dump-shows-new" \
 		"^helper priv32 l3=2 l4=17 queue=0 status=0 privlen=32 classes=1 a/1/10$"
+	expect_ok "new-fail-closed" new name=closed "$T" "$P" "$D" flags=1
+	dump_has "dump-shows-fail-closed" "^helper closed .* flags=1$"
+	ctl new name=closed "$T" flags=0 >/dev/null
+	dump_has "update-to-fail-open" "^helper closed .*a/1/10$"
+	local zero="queued=0 bypassed=0 dropped=0 verdicts=0 expected=0"
+	if ctl stats name=closed "$T" | grep -qx "stats closed $zero"; then
+		pass "stats-zero-when-new"
+	else
+		fail "stats-zero-when-new" "$(ctl stats name=closed "$T")"
+	fi
 
 	# the expectation timer must not wrap: the timeout is clamped
 	expect_ok "new-timeout-huge" \
@@ -303,7 +315,7 @@ FLOW='src=10.0.1.2 dst=10.0.1.1 sport=[0-9]* dport=2121'
 # Server $srv (10.0.1.1, dead:1::1) and client $cli (10.0.1.2, dead:1::2).
 # On the server, tcp/2121 gets the "toy" helper and udp/5555 "toy-udp";
 # the input policy drops any other new tcp or udp flow but tcp/2123; echo
-# servers listen on tcp 2121, 2123 and 3000-3005, a sink on udp 5555.
+# servers listen on tcp 2121, 2123 and 3000-3007, a sink on udp 5555.
 setup_datapath()
 {
 	local opts=ipv6only=0,reuseaddr,fork port
@@ -329,12 +341,12 @@ table inet filter {
 	}
 }
 EOF
-	for port in 2121 2123 3000 3001 3002 3003 3004 3005; do
+	for port in 2121 2123 3000 3001 3002 3003 3004 3005 3006 3007; do
 		sx socat "TCP6-LISTEN:$port,$opts" EXEC:cat 2>/dev/null &
 	done
 	UDPSINK=/tmp/nf_cthelper_udp.$$
 	sx socat -u UDP-RECV:5555 "OPEN:$UDPSINK,creat,trunc" 2>/dev/null &
-	busywait 5000 sh -c "ip netns exec $srv ss -ltn | grep -q ':3005 '"
+	busywait 5000 sh -c "ip netns exec $srv ss -ltn | grep -q ':3007 '"
 }
 
 attach_xt()
@@ -569,7 +581,9 @@ test_datapath()
 	rm -f /tmp/nf_cthelper_in.$$
 	stop_helper
 
+	test_policy
 	test_queue_faults
+	test_restart_under_load
 	cleanup_ns "$srv" "$cli"
 }
 
@@ -640,6 +654,222 @@ EOF
 	fi
 	sx iptables -t raw -D PREROUTING -p tcp --dport 2122 -j CT --helper toy
 	sx nft delete table ip cthelper-nat
+}
+
+# stat NAME TUPLE FIELD: one counter of a helper
+stat()
+{
+	ctl stats name="$1" tuple="$2" | sed -n "s/.* $3=\([0-9]*\).*/\1/p"
+}
+
+# stats_moved NAME TUPLE FIELD BEFORE: FIELD is now above BEFORE
+stats_moved()
+{
+	[ "$(stat "$1" "$2" "$3")" -gt "$4" ]
+}
+
+# all_answered NAME TUPLE DIFF: queued - verdicts is DIFF again
+all_answered()
+{
+	local q v
+
+	q=$(stat "$1" "$2" queued)
+	v=$(stat "$1" "$2" verdicts)
+	[ $((q - v)) -eq "$3" ]
+}
+
+# The counters, and the fail-closed policy: with nobody listening, and
+# with the queue full.
+test_policy()
+{
+	local q v e b d out
+
+	# every packet of a control connection goes to the daemon and comes
+	# back; its command creates one expectation
+	start_helper -n toy -q 0
+	q=$(stat toy 2:6 queued)
+	v=$(stat toy 2:6 verdicts)
+	e=$(stat toy 2:6 expected)
+	control 10.0.1.1 "EXPECT 3006"
+	busywait 5000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 4 ]"
+	out=$(ctl stats name=toy tuple=2:6)
+	if [ "$(stat toy 2:6 queued)" -ge $((q + 4)) ] &&
+	   busywait 5000 all_answered toy 2:6 $((q - v)) &&
+	   [ "$(stat toy 2:6 expected)" -eq $((e + 1)) ]; then
+		pass "stats-queued-verdicts-expected"
+	else
+		fail "stats-queued-verdicts-expected" \
+			"before q=$q v=$v e=$e; now $out"
+	fi
+	stop_helper
+
+	# fail-open, nobody listening: the flow passes, counted as bypassed
+	b=$(stat toy 2:6 bypassed)
+	d=$(stat toy 2:6 dropped)
+	if connects 10.0.1.1 2121 && stats_moved toy 2:6 bypassed "$b" &&
+	   [ "$(stat toy 2:6 dropped)" -eq "$d" ]; then
+		pass "fail-open-no-listener-bypassed"
+	else
+		fail "fail-open-no-listener-bypassed" \
+			"$(ctl stats name=toy tuple=2:6)"
+	fi
+
+	# fail-closed, nobody listening: the flow cannot start
+	ctl new name=toy tuple=2:6 flags=1 >/dev/null
+	d=$(stat toy 2:6 dropped)
+	if ! connects 10.0.1.1 2121 && stats_moved toy 2:6 dropped "$d"; then
+		pass "fail-closed-no-listener-drops"
+	else
+		fail "fail-closed-no-listener-drops" \
+			"$(ctl stats name=toy tuple=2:6)"
+	fi
+
+	# ... and works again once a daemon listens
+	start_helper -n toy -q 0
+	control 10.0.1.1 "EXPECT 3007" &
+	if busywait 15000 has_expect dport=3007 &&
+	   connects 10.0.1.1 3007; then
+		pass "fail-closed-with-daemon-helps"
+	else
+		fail "fail-closed-with-daemon-helps" "$(tail -n 3 "$HOUT")"
+	fi
+	wait %%
+	stop_helper
+	ctl new name=toy tuple=2:6 flags=0 >/dev/null
+
+	# fail-closed, hung daemon, queue of 5: the helper drops the rest
+	# before the queue sees it
+	: >"$UDPSINK"
+	ctl new name=toy-udp tuple=2:17 flags=1 >/dev/null
+	d=$(stat toy-udp 2:17 dropped)
+	start_helper -n toy-udp -q 1 -p udp -S -L 5 -O
+	udp_burst 20
+	busywait 3000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 5 ]"
+	out=$(stat toy-udp 2:17 dropped)
+	if [ "$(queued)" -eq 5 ] && [ "$out" -ge $((d + 15)) ] &&
+	   [ ! -s "$UDPSINK" ]; then
+		pass "fail-closed-queue-full-drops"
+	else
+		fail "fail-closed-queue-full-drops" \
+			"$(queued) queued, $((out - d)) dropped by the helper"
+	fi
+	stop_helper
+	ctl new name=toy-udp tuple=2:17 flags=0 >/dev/null
+}
+
+# short CMD...: a one-line command on a new control connection
+short()
+{
+	printf '%s\n' "$@" |
+		cx socat -t 0.3 - TCP:10.0.1.1:2121,connect-timeout=3 \
+			>/dev/null 2>&1
+}
+
+# conntrack -C would also count expired entries not yet collected
+ct_count()
+{
+	sx conntrack -L 2>/dev/null | grep -c .
+}
+
+exp_count()
+{
+	sx conntrack -L expect 2>/dev/null | grep -c .
+}
+
+# drained COUNTER BASE: COUNTER is down to BASE
+drained()
+{
+	[ "$("$1")" -le "$2" ]
+}
+
+# The daemon is killed and restarted while control connections come and
+# go: established connections survive and are helped again, new ones are
+# helped, and when the load is over, the conntrack and expectation tables
+# are back to where they were.
+test_restart_under_load()
+{
+	local t base_ct base_exp end load i fifo established clients=()
+
+	# short timeouts, so that the tables drain within the test
+	for t in syn_sent syn_recv fin_wait close_wait last_ack time_wait \
+		 close unacknowledged; do
+		sx sysctl -qw "net.netfilter.nf_conntrack_tcp_timeout_$t=1"
+	done
+	ctl new name=toy tuple=2:6 policy=2:toy/8/10:toy-b/8/10 >/dev/null
+	sx conntrack -F >/dev/null 2>&1
+	sx conntrack -D expect >/dev/null 2>&1
+	base_ct=$(ct_count)
+	base_exp=$(exp_count)
+
+	start_helper -n toy -q 0
+	# three long-lived control connections, fed through fifos on fds 7-9
+	for i in 7 8 9; do
+		fifo=/tmp/nf_cthelper_ll$i.$$
+		rm -f "$fifo"
+		mkfifo "$fifo"
+		# not through cx: $! must be socat itself
+		ip netns exec "$cli" socat -u -t 60 "PIPE:$fifo" \
+			TCP:10.0.1.1:2121,connect-timeout=3 >/dev/null 2>&1 &
+		clients+=($!)
+		eval "exec $i>$fifo"
+		echo hello >&"$i"
+	done
+
+	# new connections, one command each, for 8 seconds; the daemon is
+	# killed after 2 and back after 4
+	end=$(( $(date +%s) + 8 ))
+	(
+		i=0
+		while [ "$(date +%s)" -lt $end ]; do
+			short "EXPECT $((3300 + i % 50))"
+			i=$((i + 1))
+		done
+	) &
+	load=$!
+	sleep 2
+	stop_helper
+	sleep 2
+	start_helper -n toy -q 0
+	wait "$load"
+
+	established=$(sx conntrack -L -p tcp --dport 2121 2>/dev/null |
+		grep -c 'ESTABLISHED.*helper=toy')
+	if [ "$established" -eq 3 ]; then
+		pass "restart-under-load-keeps-connections"
+	else
+		fail "restart-under-load-keeps-connections" \
+			"$established of 3 long-lived connections left"
+	fi
+
+	# the old connections and a new one are helped by the new daemon
+	echo "EXPECT 3201" >&7
+	echo "EXPECT 3202" >&8
+	echo "EXPECT 3203" >&9
+	short "EXPECT 3204"
+	if busywait 10000 has_expect dport=3201 &&
+	   busywait 5000 has_expect dport=3202 &&
+	   busywait 5000 has_expect dport=3203 &&
+	   busywait 5000 has_expect dport=3204; then
+		pass "restart-under-load-helps-old-and-new"
+	else
+		fail "restart-under-load-helps-old-and-new" \
+			"$(sx conntrack -L expect 2>&1); $(tail -n 5 "$HOUT")"
+	fi
+
+	# processes started since hold the fifos open too: end the clients
+	exec 7>&- 8>&- 9>&-
+	kill "${clients[@]}" 2>/dev/null
+	wait "${clients[@]}" 2>/dev/null
+	rm -f /tmp/nf_cthelper_ll[789].$$
+	if busywait 30000 drained ct_count "$base_ct" &&
+	   busywait 20000 drained exp_count "$base_exp"; then
+		pass "restart-under-load-tables-drain"
+	else
+		fail "restart-under-load-tables-drain" \
+			"$(ct_count) conntracks (was $base_ct), \
+$(exp_count) expectations (was $base_exp): $(sx conntrack -L 2>&1)"
+	fi
+	stop_helper
 }
 
 # A helper daemon that hangs, dies with packets queued, or loses its

@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# nfnetlink_cthelper as a module (run on the modular kernel only): loaded
+# on demand through its nfnetlink subsystem alias by the first nfct call,
+# unloaded with and without helpers registered, kept while a rule uses one
+# of its helpers.
+. "$(dirname "$0")/../lib.sh"
+
+checktool nfct
+checktool iptables
+[ -e /proc/modules ] || skip "kernel without modules"
+
+loaded() {
+	grep -q "^$1 " /proc/modules
+}
+
+unloads() {
+	rmmod nfnetlink_cthelper 2>/dev/null && ! loaded nfnetlink_cthelper
+}
+
+# earlier tests may have loaded it: start without it
+if loaded nfnetlink_cthelper; then
+	nfct flush helper 2>/dev/null
+	busywait 5000 unloads || fail "rmmod refused before the test"
+fi
+nfct list helper >/dev/null || fail "nfct list helper failed"
+loaded nfnetlink_cthelper || fail "nfct list helper did not load nfnetlink_cthelper"
+unloads || fail "rmmod refused with no helper registered"
+
+nfct add helper ftp inet tcp || fail "nfct add helper failed after rmmod"
+loaded nfnetlink_cthelper || fail "nfct add helper did not load the module"
+nfct list helper | grep -q 'name = ftp' || fail "helper not listed"
+unloads || fail "rmmod refused with an unused helper registered"
+[ -z "$(nfct list helper)" ] || fail "a helper survived the module"
+
+nfct add helper ftp inet tcp || fail "nfct add helper failed"
+iptables -t raw -A PREROUTING -p tcp --dport 21 -j CT --helper ftp ||
+	fail "CT --helper ftp refused"
+rmmod nfnetlink_cthelper 2>/dev/null && fail "rmmod allowed while a rule uses the helper"
+nfct list helper | grep -q ftp || fail "helper gone after the refused rmmod"
+nfct delete helper ftp inet tcp 2>/dev/null && fail "helper deleted while a rule uses it"
+iptables -t raw -F PREROUTING
+busywait 5000 unloads || fail "rmmod refused once the rule was gone"
+
+# Unloaded while a hung daemon holds 200 packets of a helped flow; then
+# the daemon sends their verdicts.  The debug kernel's KASAN, lockdep
+# and kmemleak, and the console scan, judge what happens.
+helper=$TESTS_BIN/nf_cthelper
+[ -x "$helper" ] || fail "$helper not built"
+setup_pair s c || fail "namespaces"
+"$helper" ctl new name=toy-udp tuple=2:17 policy=1:u/8/30 privlen=32 \
+	queue=1 status=1 >/dev/null || fail "helper registration"
+ip netns exec s iptables -t raw -A PREROUTING -p udp --dport 5555 \
+	-j CT --helper toy-udp || fail "CT --helper toy-udp refused"
+release=$(mktemp -u)
+out=$(mktemp)
+ip netns exec s "$helper" helper -n toy-udp -q 1 -p udp -L 1000 \
+	-H "$release" >"$out" 2>&1 &
+busywait 5000 grep -q '^ready' "$out" || fail "daemon: $(cat "$out")"
+# shellcheck disable=SC2016 # expanded by that bash
+ip netns exec c bash -c 'exec 3>/dev/udp/192.0.2.1/5555
+	for i in $(seq 200); do echo "x$i" >&3; done' 2>/dev/null
+busywait 20000 sh -c "[ \$(grep -c '^packet' $out) -ge 200 ]" ||
+	fail "$(grep -c '^packet' "$out") of 200 packets queued"
+ip netns exec s iptables -t raw -F PREROUTING
+busywait 5000 unloads || fail "rmmod refused with packets queued"
+touch "$release"
+busywait 20000 grep -q '^released 200' "$out" ||
+	fail "daemon: $(tail -n 2 "$out")"
+echo "autoload by nfct; rmmod with and without helpers, with 200 packets queued; refused while CT uses one"
