@@ -21,6 +21,7 @@
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/tcp.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
@@ -67,7 +68,27 @@ static LIST_HEAD(nfnl_cthelper_list);
  *
  * A fail-closed helper drops what its daemon cannot see: packets that find
  * nobody listening or the queue full.
+ *
+ * A payload-only helper lets TCP segments without data through: the daemon
+ * parses payload, conntrack follows the TCP state by itself.
  */
+static bool nfnl_cthelper_has_payload(const struct sk_buff *skb,
+				      unsigned int protoff,
+				      const struct nf_conn *ct)
+{
+	const struct tcphdr *th;
+	struct tcphdr _th;
+
+	if (nf_ct_protonum(ct) != IPPROTO_TCP)
+		return true;
+
+	th = skb_header_pointer(skb, protoff, sizeof(_th), &_th);
+	if (!th)
+		return true;
+
+	return skb->len > protoff + th->doff * 4;
+}
+
 static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 			       struct nf_conn *ct,
 			       enum ip_conntrack_info ctinfo)
@@ -82,6 +103,10 @@ static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 
 	flags = READ_ONCE(helper->flags);
 	if (!(flags & NF_CT_HELPER_F_CONFIGURED))
+		return NF_ACCEPT;
+
+	if ((flags & NF_CT_HELPER_F_PAYLOAD_ONLY) &&
+	    !nfnl_cthelper_has_payload(skb, protoff, ct))
 		return NF_ACCEPT;
 
 	queue = READ_ONCE(helper->queue_num);
@@ -167,7 +192,8 @@ static const struct nla_policy nfnl_cthelper_policy[NFCTH_MAX + 1] = {
 	[NFCTH_PRIV_DATA_LEN]	= { .type = NLA_BE32 },
 	[NFCTH_STATUS]		= { .type = NLA_BE32 },
 	[NFCTH_FLAGS]		= NLA_POLICY_MASK(NLA_BE32,
-						  NFCTH_F_FAIL_CLOSED),
+						  NFCTH_F_FAIL_CLOSED |
+						  NFCTH_F_PAYLOAD_ONLY),
 	[NFCTH_STATS]		= {
 		.type		= NLA_REJECT,
 		.reject_message	= "counters are read only",
@@ -426,9 +452,27 @@ static unsigned int nfnl_cthelper_flags(u32 status)
 	return NF_CT_HELPER_F_USERSPACE;
 }
 
+/* NFCTH_F_* to NF_CT_HELPER_F_* and back */
 static unsigned int nfnl_cthelper_policy_flags(u32 flags)
 {
-	return flags & NFCTH_F_FAIL_CLOSED ? NF_CT_HELPER_F_FAIL_CLOSED : 0;
+	unsigned int f = 0;
+
+	if (flags & NFCTH_F_FAIL_CLOSED)
+		f |= NF_CT_HELPER_F_FAIL_CLOSED;
+	if (flags & NFCTH_F_PAYLOAD_ONLY)
+		f |= NF_CT_HELPER_F_PAYLOAD_ONLY;
+	return f;
+}
+
+static u32 nfnl_cthelper_uapi_flags(unsigned int flags)
+{
+	u32 f = 0;
+
+	if (flags & NF_CT_HELPER_F_FAIL_CLOSED)
+		f |= NFCTH_F_FAIL_CLOSED;
+	if (flags & NF_CT_HELPER_F_PAYLOAD_ONLY)
+		f |= NFCTH_F_PAYLOAD_ONLY;
+	return f;
 }
 
 static int nfnl_cthelper_create(const struct nfnl_cthelper_req *req,
@@ -526,7 +570,8 @@ static int nfnl_cthelper_update(struct nfnl_cthelper *h,
 		flags |= nfnl_cthelper_flags(req->status);
 	}
 	if (tb[NFCTH_FLAGS]) {
-		flags &= ~NF_CT_HELPER_F_FAIL_CLOSED;
+		flags &= ~(NF_CT_HELPER_F_FAIL_CLOSED |
+			   NF_CT_HELPER_F_PAYLOAD_ONLY);
 		flags |= nfnl_cthelper_policy_flags(req->flags);
 	}
 	WRITE_ONCE(helper->flags, flags);
@@ -667,8 +712,7 @@ static int nfnl_cthelper_fill(struct sk_buff *skb, u32 portid, u32 seq,
 	if (nla_put_be32(skb, NFCTH_PRIV_DATA_LEN, htonl(helper->data_len)) ||
 	    nla_put_be32(skb, NFCTH_STATUS, htonl(status)) ||
 	    nla_put_be32(skb, NFCTH_FLAGS,
-			 htonl(hflags & NF_CT_HELPER_F_FAIL_CLOSED ?
-			       NFCTH_F_FAIL_CLOSED : 0)) ||
+			 htonl(nfnl_cthelper_uapi_flags(hflags))) ||
 	    nfnl_cthelper_fill_stats(skb, &helper->stats) < 0)
 		goto cancel;
 

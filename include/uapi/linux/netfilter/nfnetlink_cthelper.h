@@ -34,6 +34,11 @@ enum nfnl_cthelper_type {
  * drops them, and also those that find its queue full.
  */
 #define NFCTH_F_FAIL_CLOSED	(1 << 0)
+/* Queue only the TCP segments that carry payload: SYN, pure ACK and FIN
+ * segments without data pass without a round trip to userspace.  Packets
+ * of other protocols are all queued.
+ */
+#define NFCTH_F_PAYLOAD_ONLY	(1 << 1)
 
 /* NFCTH_STATS, in GET and dump replies only: what became of the packets of
  * the helper's flows since it was registered.

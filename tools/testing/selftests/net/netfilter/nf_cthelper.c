@@ -12,7 +12,8 @@
  *
  * and prints one line per packet with the private data the kernel sent
  * along (CTA_HELP_INFO).  Options: -r register the helper first (2
- * classes, 8 expectations each, 32 bytes of private data), -c CLASS for
+ * classes, 8 expectations each, 32 bytes of private data; with -P, queue
+ * only TCP segments with payload), -c CLASS for
  * expectations, -S never answer, -H FILE hold packets until FILE exists
  * then answer them all, -V the verdict, -B send a malformed NFQA_CT,
  * -M mangle, -O fail-open queue, -L queue length, -x exit after N
@@ -61,6 +62,9 @@
 #undef NFCTH_MAX
 #define NFCTH_MAX		NFCTH_STATS
 #endif
+#ifndef NFCTH_F_PAYLOAD_ONLY
+#define NFCTH_F_PAYLOAD_ONLY	0x2
+#endif
 
 /* enum ip_conntrack_info: IP_CT_ESTABLISHED_REPLY and above are replies */
 #define IP_CT_IS_REPLY_CTINFO 3
@@ -73,7 +77,7 @@ static void show_usage(void)
 {
 	fprintf(stderr,
 		"usage: nf_cthelper helper [-q QUEUE] [-n NAME] [-p tcp|udp]\n"
-		"         [-f inet|inet6] [-r] [-c CLASS] [-S] [-M] [-B]\n"
+		"         [-f inet|inet6] [-r [-P]] [-c CLASS] [-S] [-M] [-B]\n"
 		"         [-V VERDICT] [-x N] [-O] [-L MAXLEN] [-H FILE]\n"
 		"       nf_cthelper verdict QUEUE ID VERDICT\n"
 		"       nf_cthelper ctl new|get|del|dump|dump-slow|stats [excl]\n"
@@ -429,6 +433,7 @@ struct opts {
 	bool bad_ct;
 	const char *hold;	/* hold packets until this file exists */
 	bool fail_open;
+	bool payload_only;	/* -r: register with NFCTH_F_PAYLOAD_ONLY */
 	unsigned int maxlen;
 	int verdict;
 	unsigned int class;
@@ -481,6 +486,8 @@ static int register_helper(const struct opts *o)
 	mnl_attr_put_u32(nlh, NFCTH_QUEUE_NUM, htonl(o->queue));
 	mnl_attr_put_u32(nlh, NFCTH_PRIV_DATA_LEN, htonl(32));
 	mnl_attr_put_u32(nlh, NFCTH_STATUS, htonl(NFCT_HELPER_STATUS_ENABLED));
+	if (o->payload_only)
+		mnl_attr_put_u32(nlh, NFCTH_FLAGS, htonl(NFCTH_F_PAYLOAD_ONLY));
 	snprintf(spec, sizeof(spec), "2:%s/8/30:%s-b/8/30", o->name, o->name);
 	put_policy(nlh, spec);
 	return talk(nlh);
@@ -812,7 +819,7 @@ static int run_helper(int argc, char *argv[])
 	unsigned int seen = 0;
 	int opt, err, n;
 
-	while ((opt = getopt(argc, argv, "q:n:p:f:rc:SMBV:x:OL:H:")) != -1) {
+	while ((opt = getopt(argc, argv, "q:n:p:f:rPc:SMBV:x:OL:H:")) != -1) {
 		switch (opt) {
 		case 'q':
 			o.queue = atoi(optarg);
@@ -853,6 +860,9 @@ static int run_helper(int argc, char *argv[])
 			break;
 		case 'x':
 			o.exit_after = atoi(optarg);
+			break;
+		case 'P':
+			o.payload_only = true;
 			break;
 		case 'O':
 			o.fail_open = true;
