@@ -389,6 +389,22 @@ control()
 			>/dev/null 2>&1
 }
 
+# expect_lets_in NAME PORT: a control connection (to $CPORT) asks the
+# helper for an expectation to PORT, which then lets a new flow in
+expect_lets_in()
+{
+	local name=$1 port=$2
+
+	control 10.0.1.1 "EXPECT $port" &
+	if busywait 30000 has_expect "dport=$port" &&
+	   connects 10.0.1.1 "$port"; then
+		pass "$name"
+	else
+		fail "$name" "$(tail -n 3 "$HOUT")"
+	fi
+	wait %%
+}
+
 # connects ADDR PORT: a new tcp flow from the client reaches ADDR:PORT
 connects()
 {
@@ -445,14 +461,7 @@ test_datapath()
 	else
 		pass "expect-needed"
 	fi
-	control 10.0.1.1 "EXPECT 3000" &
-	if busywait 30000 has_expect dport=3000 &&
-	   connects 10.0.1.1 3000; then
-		pass "expect-ipv4-lets-related-in"
-	else
-		fail "expect-ipv4-lets-related-in" "$(tail -n 3 "$HOUT")"
-	fi
-	wait %%
+	expect_lets_in expect-ipv4-lets-related-in 3000
 	if connects 10.0.1.1 3001; then
 		fail "expect-only-that-port" "port 3001 reachable"
 	else
@@ -606,14 +615,7 @@ table ip cthelper {
 	}
 }
 EOF
-	CPORT=2123 control 10.0.1.1 "EXPECT 3005" &
-	if busywait 30000 has_expect dport=3005 &&
-	   connects 10.0.1.1 3005; then
-		pass "nft-ct-helper-expect"
-	else
-		fail "nft-ct-helper-expect" "$(tail -n 3 "$HOUT")"
-	fi
-	wait %%
+	CPORT=2123 expect_lets_in nft-ct-helper-expect 3005
 	out=$(sx conntrack -L -p tcp --dport 2123 2>/dev/null)
 	if grep -q 'dport=2123 .*ASSURED.*helper=toy' <<<"$out"; then
 		pass "nft-ct-helper-flow-helped"
@@ -747,14 +749,7 @@ test_policy()
 
 	# ... and works again once a daemon listens
 	start_helper -n toy -q 0
-	control 10.0.1.1 "EXPECT 3007" &
-	if busywait 30000 has_expect dport=3007 &&
-	   connects 10.0.1.1 3007; then
-		pass "fail-closed-with-daemon-helps"
-	else
-		fail "fail-closed-with-daemon-helps" "$(tail -n 3 "$HOUT")"
-	fi
-	wait %%
+	expect_lets_in fail-closed-with-daemon-helps 3007
 	stop_helper
 	ctl new name=toy tuple=2:6 flags=0 >/dev/null
 
