@@ -12,7 +12,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/capability.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/module.h>
@@ -26,7 +25,9 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_cthelper.h>
+#include <net/net_namespace.h>
 #include <net/netlink.h>
+#include <net/netns/generic.h>
 #include <net/sock.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_expect.h>
@@ -48,10 +49,26 @@ struct nfnl_cthelper {
 	struct list_head		list;
 	struct nf_conntrack_helper	helper;
 	struct nf_conntrack_expect_policy policy[NF_CT_MAX_EXPECT_CLASSES];
+	struct rcu_head			rcu;
 };
 
-/* Writers hold the nfnl mutex of NFNL_SUBSYS_CTHELPER; dumps read under RCU. */
-static LIST_HEAD(nfnl_cthelper_list);
+/* A helper belongs to the network namespace that registered it: only that
+ * namespace sees it here and finds it by name (helper->net), and its
+ * queue is that namespace's.  Writers hold the nfnl mutex of
+ * NFNL_SUBSYS_CTHELPER; dumps read under RCU.
+ */
+struct nfnl_cthelper_net {
+	struct list_head		helpers;
+};
+
+static unsigned int nfnl_cthelper_net_id __read_mostly;
+
+static struct list_head *nfnl_cthelper_list(const struct net *net)
+{
+	struct nfnl_cthelper_net *cnet = net_generic(net, nfnl_cthelper_net_id);
+
+	return &cnet->helpers;
+}
 
 #define nfnl_cthelper_lockdep_held() lockdep_nfnl_is_held(NFNL_SUBSYS_CTHELPER)
 
@@ -431,11 +448,12 @@ static int nfnl_cthelper_parse(struct nfnl_cthelper_req *req,
 }
 
 static struct nfnl_cthelper *
-nfnl_cthelper_find(const char *name, const struct nf_conntrack_tuple *tuple)
+nfnl_cthelper_find(const struct net *net, const char *name,
+		   const struct nf_conntrack_tuple *tuple)
 {
 	struct nfnl_cthelper *h;
 
-	list_for_each_entry_rcu(h, &nfnl_cthelper_list, list,
+	list_for_each_entry_rcu(h, nfnl_cthelper_list(net), list,
 				nfnl_cthelper_lockdep_held()) {
 		if (!strcmp(h->helper.name, name) &&
 		    h->helper.tuple.src.l3num == tuple->src.l3num &&
@@ -475,7 +493,16 @@ static u32 nfnl_cthelper_uapi_flags(unsigned int flags)
 	return f;
 }
 
-static int nfnl_cthelper_create(const struct nfnl_cthelper_req *req,
+static void nfnl_cthelper_release(struct nf_conntrack_helper *helper)
+{
+	struct nfnl_cthelper *h = container_of(helper, struct nfnl_cthelper,
+					       helper);
+
+	kfree_rcu(h, rcu);
+}
+
+static int nfnl_cthelper_create(struct net *net,
+				const struct nfnl_cthelper_req *req,
 				const struct nlattr * const tb[],
 				struct netlink_ext_ack *extack)
 {
@@ -506,6 +533,8 @@ static int nfnl_cthelper_create(const struct nfnl_cthelper_req *req,
 	helper->queue_num = req->queue_num;
 	helper->flags = nfnl_cthelper_flags(req->status) |
 			nfnl_cthelper_policy_flags(req->flags);
+	helper->net = net;
+	helper->release = nfnl_cthelper_release;
 
 	err = nf_conntrack_helper_register(helper);
 	if (err < 0) {
@@ -516,7 +545,7 @@ static int nfnl_cthelper_create(const struct nfnl_cthelper_req *req,
 		return err;
 	}
 
-	list_add_tail_rcu(&h->list, &nfnl_cthelper_list);
+	list_add_tail_rcu(&h->list, nfnl_cthelper_list(net));
 	return 0;
 }
 
@@ -586,9 +615,6 @@ static int nfnl_cthelper_new(struct sk_buff *skb, const struct nfnl_info *info,
 	struct nfnl_cthelper *h;
 	int err;
 
-	if (!capable(CAP_NET_ADMIN))
-		return -EPERM;
-
 	err = nfnl_cthelper_check_attrs(info);
 	if (err < 0)
 		return err;
@@ -601,9 +627,9 @@ static int nfnl_cthelper_new(struct sk_buff *skb, const struct nfnl_info *info,
 	if (err < 0)
 		return err;
 
-	h = nfnl_cthelper_find(req.name, &req.tuple);
+	h = nfnl_cthelper_find(info->net, req.name, &req.tuple);
 	if (!h)
-		return nfnl_cthelper_create(&req, tb, extack);
+		return nfnl_cthelper_create(info->net, &req, tb, extack);
 
 	if (info->nlh->nlmsg_flags & NLM_F_EXCL) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_NAME], "helper exists");
@@ -729,11 +755,12 @@ cancel:
  */
 static int nfnl_cthelper_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
+	struct list_head *helpers = nfnl_cthelper_list(sock_net(skb->sk));
 	unsigned int idx = 0, start = cb->args[0];
 	struct nfnl_cthelper *h;
 
 	rcu_read_lock();
-	list_for_each_entry_rcu(h, &nfnl_cthelper_list, list) {
+	list_for_each_entry_rcu(h, helpers, list) {
 		if (idx >= start &&
 		    nfnl_cthelper_fill(skb, NETLINK_CB(cb->skb).portid,
 				       cb->nlh->nlmsg_seq, NLM_F_MULTI, h) < 0)
@@ -794,9 +821,6 @@ static int nfnl_cthelper_get(struct sk_buff *skb, const struct nfnl_info *info,
 	bool has_tuple;
 	int err;
 
-	if (!capable(CAP_NET_ADMIN))
-		return -EPERM;
-
 	err = nfnl_cthelper_check_attrs(info);
 	if (err < 0)
 		return err;
@@ -817,7 +841,7 @@ static int nfnl_cthelper_get(struct sk_buff *skb, const struct nfnl_info *info,
 	if (err < 0)
 		return err;
 
-	list_for_each_entry(h, &nfnl_cthelper_list, list) {
+	list_for_each_entry(h, nfnl_cthelper_list(info->net), list) {
 		if (!nfnl_cthelper_match(h, name, has_tuple ? &tuple : NULL))
 			continue;
 
@@ -839,14 +863,13 @@ static int nfnl_cthelper_get(struct sk_buff *skb, const struct nfnl_info *info,
 	return -ENOENT;
 }
 
-static void nfnl_cthelper_destroy(struct nfnl_cthelper *h)
+static void nfnl_cthelper_unlink(struct nfnl_cthelper *h)
 {
 	list_del_rcu(&h->list);
 	/* Returns once no conntrack, expectation or RCU reader (dumps
 	 * included) can see the helper any more.
 	 */
 	nf_conntrack_helper_unregister(&h->helper);
-	kfree(h);
 }
 
 /* Delete the helpers that match; without NFCTH_NAME, all of them (flush).
@@ -860,11 +883,9 @@ static int nfnl_cthelper_del(struct sk_buff *skb, const struct nfnl_info *info,
 	bool has_tuple, deleted = false, busy = false;
 	struct nf_conntrack_tuple tuple;
 	struct nfnl_cthelper *h, *next;
+	struct list_head *helpers;
 	const char *name;
 	int err;
-
-	if (!capable(CAP_NET_ADMIN))
-		return -EPERM;
 
 	err = nfnl_cthelper_check_attrs(info);
 	if (err < 0)
@@ -874,7 +895,8 @@ static int nfnl_cthelper_del(struct sk_buff *skb, const struct nfnl_info *info,
 	if (err < 0)
 		return err;
 
-	list_for_each_entry_safe(h, next, &nfnl_cthelper_list, list) {
+	helpers = nfnl_cthelper_list(info->net);
+	list_for_each_entry_safe(h, next, helpers, list) {
 		if (!nfnl_cthelper_match(h, name, has_tuple ? &tuple : NULL))
 			continue;
 
@@ -883,7 +905,8 @@ static int nfnl_cthelper_del(struct sk_buff *skb, const struct nfnl_info *info,
 			busy = true;
 			continue;
 		}
-		nfnl_cthelper_destroy(h);
+		nfnl_cthelper_unlink(h);
+		kfree(h);
 		deleted = true;
 	}
 
@@ -925,25 +948,59 @@ static const struct nfnetlink_subsystem nfnl_cthelper_subsys = {
 	.cb		= nfnl_cthelper_cb,
 };
 
+static int __net_init nfnl_cthelper_net_init(struct net *net)
+{
+	INIT_LIST_HEAD(nfnl_cthelper_list(net));
+	return 0;
+}
+
+/* The namespace's helpers go with it.  No socket of the namespace is left
+ * to send a request, so the list is walked without the nfnl mutex.  Its
+ * packets left the queue when the daemon's socket was closed.
+ */
+static void __net_exit nfnl_cthelper_net_exit(struct net *net)
+{
+	struct nfnl_cthelper *h, *next;
+
+	list_for_each_entry_safe(h, next, nfnl_cthelper_list(net), list) {
+		nfnl_cthelper_unlink(h);
+		/* The list's reference.  A rule or an nft object of the
+		 * namespace that is destroyed after us holds another one:
+		 * its nf_conntrack_helper_put() frees the helper.
+		 */
+		if (refcount_dec_and_test(&h->helper.refcnt))
+			kfree(h);
+	}
+}
+
+static struct pernet_operations nfnl_cthelper_net_ops = {
+	.init	= nfnl_cthelper_net_init,
+	.exit	= nfnl_cthelper_net_exit,
+	.id	= &nfnl_cthelper_net_id,
+	.size	= sizeof(struct nfnl_cthelper_net),
+};
+
 static int __init nfnl_cthelper_init(void)
 {
 	int err;
 
-	err = nfnetlink_subsys_register(&nfnl_cthelper_subsys);
+	err = register_pernet_subsys(&nfnl_cthelper_net_ops);
 	if (err < 0)
+		return err;
+
+	err = nfnetlink_subsys_register(&nfnl_cthelper_subsys);
+	if (err < 0) {
 		pr_err("cannot register the nfnetlink subsystem: %d\n", err);
+		unregister_pernet_subsys(&nfnl_cthelper_net_ops);
+	}
 	return err;
 }
 
+/* No rule holds a helper: it would hold this module too. */
 static void __exit nfnl_cthelper_exit(void)
 {
-	struct nfnl_cthelper *h, *next;
-
 	nfnetlink_subsys_unregister(&nfnl_cthelper_subsys);
-
-	/* No rule holds a helper: it would hold this module too. */
-	list_for_each_entry_safe(h, next, &nfnl_cthelper_list, list)
-		nfnl_cthelper_destroy(h);
+	unregister_pernet_subsys(&nfnl_cthelper_net_ops);
 }
 
 module_init(nfnl_cthelper_init);

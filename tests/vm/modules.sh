@@ -3,7 +3,8 @@
 # nfnetlink_cthelper as a module (run on the modular kernel only): loaded
 # on demand through its nfnetlink subsystem alias by the first nfct call,
 # unloaded with and without helpers registered, kept while a rule uses one
-# of its helpers.
+# of its helpers, free of references once a namespace is gone; a
+# namespace's helper and the kernel's helper of the same name.
 . "$(dirname "$0")/../lib.sh"
 
 checktool nfct
@@ -48,8 +49,8 @@ busywait 5000 unloads || fail "rmmod refused once the rule was gone"
 helper=$TESTS_BIN/nf_cthelper
 [ -x "$helper" ] || fail "$helper not built"
 setup_pair s c || fail "namespaces"
-"$helper" ctl new name=toy-udp tuple=2:17 policy=1:u/8/30 privlen=32 \
-	queue=1 status=1 >/dev/null || fail "helper registration"
+ip netns exec s "$helper" ctl new name=toy-udp tuple=2:17 policy=1:u/8/30 \
+	privlen=32 queue=1 status=1 >/dev/null || fail "helper registration"
 ip netns exec s iptables -t raw -A PREROUTING -p udp --dport 5555 \
 	-j CT --helper toy-udp || fail "CT --helper toy-udp refused"
 release=$(mktemp -u)
@@ -67,4 +68,47 @@ busywait 5000 unloads || fail "rmmod refused with packets queued"
 touch "$release"
 busywait 20000 grep -q '^released 200' "$out" ||
 	fail "daemon: $(tail -n 2 "$out")"
-echo "autoload by nfct; rmmod with and without helpers, with 200 packets queued; refused while CT uses one"
+
+# A namespace goes away while an nft object and a rule of its own still
+# hold its helper.  nf_tables was loaded first, so its pernet exit runs
+# after nfnetlink_cthelper's: the helper is unregistered first and freed
+# by the object's last reference.  The module unloads once the namespace
+# is gone: no reference was left behind.
+nft list ruleset >/dev/null || fail "nft"
+if loaded nfnetlink_cthelper; then
+	busywait 5000 unloads || fail "rmmod refused before the namespace test"
+fi
+ip netns add t || fail "namespace t"
+NETNS+=(t)
+ip link add tpeer type veth peer name tpeer netns t || fail "veth to t"
+ip netns exec t nfct add helper ftp inet tcp || fail "nfct add helper in t"
+ip netns exec t nft -f - <<EOF || fail "nft ct helper object in t"
+table ip hold {
+	ct helper h {
+		type "ftp" protocol tcp
+	}
+}
+EOF
+ip netns exec t iptables -t raw -A PREROUTING -p tcp --dport 21 \
+	-j CT --helper ftp || fail "CT --helper ftp refused in t"
+ip netns del t
+busywait 30000 sh -c '! ip link show tpeer >/dev/null 2>&1' ||
+	fail "namespace t not dismantled"
+busywait 5000 unloads || fail "rmmod refused after namespace t went away"
+
+# A namespace's helper does not keep the kernel's helper of that name from
+# loading; in that namespace it shadows the kernel's.
+ip netns add u || fail "namespace u"
+NETNS+=(u)
+ip netns exec u nfct add helper ftp inet tcp || fail "nfct add helper in u"
+modprobe nf_conntrack_ftp || fail "kernel ftp helper refused by u's helper"
+nfct add helper ftp inet tcp 2>/dev/null &&
+	fail "host registered ftp next to the kernel's"
+ip netns exec u iptables -t raw -A PREROUTING -p tcp --dport 21 \
+	-j CT --helper ftp || fail "CT --helper ftp refused in u"
+ip netns exec u nfct delete helper ftp inet tcp 2>/dev/null &&
+	fail "u's rule did not hold u's own helper"
+ip netns exec u iptables -t raw -F PREROUTING
+ip netns exec u nfct delete helper ftp inet tcp || fail "delete in u"
+busywait 5000 rmmod nf_conntrack_ftp || fail "rmmod nf_conntrack_ftp"
+echo "autoload by nfct; rmmod with and without helpers, with 200 packets queued, after a namespace went with rules holding its helper; refused while CT uses one; a namespace's helper shadows the kernel's"

@@ -16,6 +16,12 @@ HELPER=./nf_cthelper
 ns1=""
 srv=""
 cli=""
+nsa=""
+nsb=""
+# ctl runs in this namespace when set
+CTLNS=""
+# processes in the unprivileged user and network namespace
+UPIDS=()
 
 checktool "iptables --version" "run test without iptables"
 checktool "conntrack --version" "run test without conntrack"
@@ -28,6 +34,8 @@ fi
 
 cleanup()
 {
+	[ ${#UPIDS[@]} -gt 0 ] && kill -9 "${UPIDS[@]}" 2>/dev/null
+	CTLNS=""
 	cleanup_all_ns
 	# rules in the namespaces held helpers: wait until they let go
 	busywait 10000 flush_helpers
@@ -45,9 +53,14 @@ fail()
 	ret=1
 }
 
+# ctl ARGS...: the raw netlink client, in $CTLNS when set
 ctl()
 {
-	"$HELPER" ctl "$@"
+	if [ -n "$CTLNS" ]; then
+		ip netns exec "$CTLNS" "$HELPER" ctl "$@"
+	else
+		"$HELPER" ctl "$@"
+	fi
 }
 
 flush_helpers()
@@ -189,7 +202,8 @@ test_lifecycle()
 {
 	local before out
 
-	flush_helpers
+	setup_ns ns1 || { fail "lifecycle-setup" "namespace"; return; }
+	CTLNS=$ns1
 	expect_ok "lifecycle-new" new "${TOY[@]}"
 	expect_err "new-excl-exists" 17 new excl "${TOY[@]}"
 	expect_ok "new-again-updates" new "${TOY[@]}" queue=7 status=0
@@ -228,7 +242,6 @@ test_lifecycle()
 	fi
 
 	# a rule that uses the helper keeps it
-	setup_ns ns1
 	ip netns exec "$ns1" iptables -t raw -A PREROUTING -p tcp --dport 2121 \
 		-j CT --helper toy
 	expect_err "del-busy-xt" 16 del name=toy tuple=2:6
@@ -257,7 +270,6 @@ EOF
 	expect_err "del-busy-nft-object" 16 del name=toy tuple=2:6
 	ip netns exec "$ns1" nft flush ruleset
 	expect_ok "del-after-nft-object-gone" del name=toy tuple=2:6
-	cleanup_ns "$ns1"
 
 	# dump in two reads with a flush in between: terminates, no splat
 	local i
@@ -275,6 +287,8 @@ EOF
 		fail "dump-while-flushing" "dump ended badly"
 	fi
 	rm -f /tmp/nf_cthelper_dump.$$
+	CTLNS=""
+	cleanup_ns "$ns1"
 }
 
 # in the server and the client namespaces
@@ -445,6 +459,7 @@ test_datapath()
 
 	flush_helpers
 	setup_datapath || { fail "datapath-setup" "namespaces"; return; }
+	CTLNS=$srv
 	ctl new name=toy-udp tuple=2:17 policy=1:u/8/30 privlen=32 queue=1 \
 		status=1 >/dev/null
 	ctl new name=toy tuple=10:6 policy=2:toy/8/30:toy-b/8/30 privlen=32 \
@@ -595,6 +610,7 @@ test_datapath()
 	test_policy
 	test_queue_faults
 	test_restart_under_load
+	CTLNS=""
 	cleanup_ns "$srv" "$cli"
 }
 
@@ -861,7 +877,7 @@ test_restart_under_load()
 	echo "EXPECT 3201" >&7
 	echo "EXPECT 3202" >&8
 	echo "EXPECT 3203" >&9
-	short "EXPECT 3204"
+	control 10.0.1.1 "EXPECT 3204" &
 	if busywait 30000 has_expect dport=3201 &&
 	   busywait 10000 has_expect dport=3202 &&
 	   busywait 10000 has_expect dport=3203 &&
@@ -871,6 +887,7 @@ test_restart_under_load()
 		fail "restart-under-load-helps-old-and-new" \
 			"$(sx conntrack -L expect 2>&1); $(tail -n 5 "$HOUT")"
 	fi
+	wait %%
 
 	# processes started since hold the fifos open too: end the clients
 	exec 7>&- 8>&- 9>&-
@@ -972,48 +989,309 @@ test_queue_faults()
 		stop_helper
 	done
 
-	# the helper is deleted while 1000 packets wait; then their verdicts
-	rm -f /tmp/nf_cthelper_release.$$
+	# the helper is deleted while 1000 packets wait; then their verdicts.
+	# The deletion drops what waits in the namespace's queues: the
+	# verdicts are refused.  Another namespace's queue keeps its packets.
+	local other=/tmp/nf_cthelper_other.$$ opid
+	rm -f /tmp/nf_cthelper_release.$$ "$other.release"
+	cx nft -f - <<EOF
+table ip q {
+	chain out {
+		type filter hook output priority filter;
+		udp dport 7777 queue num 3
+	}
+}
+EOF
+	ip netns exec "$cli" "$HELPER" helper -n other -q 3 -p udp -L 10 \
+		-H "$other.release" >"$other" 2>&1 &
+	opid=$!
+	busywait 5000 grep -q '^ready' "$other"
+	cx bash -c 'exec 3>/dev/udp/10.0.1.1/7777
+		for i in $(seq 10); do echo "o$i" >&3; done' 2>/dev/null
 	start_helper -n toy-udp -q 1 -p udp -L 1000 \
 		-H /tmp/nf_cthelper_release.$$
 	udp_burst 1000
 	busywait 30000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 1000 ]"
+	busywait 5000 sh -c "[ \$(grep -c '^packet' $other) -ge 10 ]"
 	sx iptables -t raw -D PREROUTING -p udp --dport 5555 \
 		-j CT --helper toy-udp
 	out=$(ctl del name=toy-udp)
-	touch /tmp/nf_cthelper_release.$$
+	touch /tmp/nf_cthelper_release.$$ "$other.release"
 	if [ "$out" = ok ] &&
-	   busywait 30000 grep -q '^released 1000' "$HOUT"; then
+	   busywait 30000 grep -q '^released 1000 refused 1000' "$HOUT"; then
 		pass "helper-deleted-with-queued-packets"
 	else
 		fail "helper-deleted-with-queued-packets" \
 			"del: $out; $(tail -n 2 "$HOUT")"
 	fi
+	if busywait 10000 grep -q '^released 10 refused 0' "$other"; then
+		pass "helper-deleted-other-netns-queue-kept"
+	else
+		fail "helper-deleted-other-netns-queue-kept" "$(tail -n 2 "$other")"
+	fi
 	stop_helper
+	kill -9 "$opid" 2>/dev/null
+	wait "$opid" 2>/dev/null
+	cx nft delete table ip q
+	rm -f "$other" "$other.release" /tmp/nf_cthelper_release.$$
 }
 
-# A namespace goes away with helped flows and packets waiting in a hung
-# daemon's queue: nothing is left behind (the debug kernel's kmemleak scan
-# and the console scan check the rest).
+# A namespace goes away with helped flows, rules and an nft object that
+# hold its helpers, and packets waiting in a hung daemon's queue: the
+# namespace is dismantled and nothing is left behind (the debug kernel's
+# kmemleak scan and the console scan check the rest).
 test_netns_teardown()
 {
+	local peer=ntd$$
+
 	flush_helpers
 	setup_datapath || { fail "netns-teardown-setup" "namespaces"; return; }
+	CTLNS=$srv
 	ctl new name=toy-udp tuple=2:17 policy=1:u/8/30 privlen=32 queue=1 \
 		status=1 >/dev/null
 	ctl new name=toy tuple=2:6 policy=2:toy/8/30:toy-b/8/30 privlen=32 \
 		status=1 >/dev/null
 	attach_xt 2>/dev/null
+	sx nft -f - <<EOF
+table ip hold {
+	ct helper h {
+		type "toy" protocol tcp
+	}
+}
+EOF
+	# the host's end of this veth goes when the namespace is gone
+	ip link add "$peer" type veth peer name "$peer" netns "$srv"
 	start_helper -n toy-udp -q 1 -p udp -S
 	udp_burst 10
 	connects 10.0.1.1 2121
 	busywait 3000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 1 ]"
+	CTLNS=""
 	cleanup_ns "$srv" "$cli"
-	if busywait 10000 flush_helpers; then
-		pass "netns-teardown-releases-helpers"
+	if busywait 30000 sh -c "! ip link show $peer >/dev/null 2>&1"; then
+		pass "netns-teardown-completes"
 	else
-		fail "netns-teardown-releases-helpers" "$(ctl dump)"
+		fail "netns-teardown-completes" "namespace still there after 30s"
 	fi
+
+	# the names are free in a new namespace; the host saw nothing
+	setup_ns nsa || { fail "netns-teardown-again" "namespace"; return; }
+	CTLNS=$nsa
+	if [ "$(ctl new "${TOY[@]}")" = ok ] &&
+	   ip netns exec "$nsa" iptables -t raw -A PREROUTING -p tcp \
+		--dport 2121 -j CT --helper toy; then
+		pass "netns-teardown-names-free"
+	else
+		fail "netns-teardown-names-free" "$(ctl dump)"
+	fi
+	CTLNS=""
+	if [ -z "$(ctl dump)" ]; then
+		pass "netns-teardown-host-untouched"
+	else
+		fail "netns-teardown-host-untouched" "$(ctl dump)"
+	fi
+	cleanup_ns "$nsa"
+}
+
+# ctl_in NS ARGS...: ctl in namespace NS (the host's when empty)
+ctl_in()
+{
+	local CTLNS=$1
+
+	shift
+	ctl "$@"
+}
+
+# A helper belongs to the namespace that registered it: other namespaces
+# neither see it nor attach it, and may have their own of the same name.
+# A kernel helper's name stays taken in every namespace.
+test_netns_isolation()
+{
+	local out qa qb
+
+	flush_helpers
+	setup_ns nsa nsb || { fail "netns-isolation-setup" "namespaces"; return; }
+	CTLNS=$nsa
+	expect_ok "netns-new-in-a" new "${TOY[@]}"
+	CTLNS=$nsb
+	if [ -z "$(ctl dump)" ] && [ -z "$(ctl_in "" dump)" ]; then
+		pass "netns-dump-only-own"
+	else
+		fail "netns-dump-only-own" "b: $(ctl dump); host: $(ctl_in "" dump)"
+	fi
+	expect_err "netns-get-other-enoent" 2 get name=toy
+	expect_err "netns-del-other-enoent" 2 del name=toy tuple=2:6
+	if ip netns exec "$nsb" iptables -t raw -A PREROUTING -p tcp \
+		--dport 2121 -j CT --helper toy 2>/dev/null; then
+		fail "netns-xt-other-refused" "b attached a's helper"
+	else
+		pass "netns-xt-other-refused"
+	fi
+	if ip netns exec "$nsb" nft -f - 2>/dev/null <<EOF
+table ip t {
+	ct helper h {
+		type "toy" protocol tcp
+	}
+}
+EOF
+	then
+		fail "netns-nft-other-refused" "b made an object of a's helper"
+	else
+		pass "netns-nft-other-refused"
+	fi
+
+	# b's own helper of the same name; b's rule holds b's, not a's
+	expect_ok "netns-same-name-in-b" new "${TOY[@]}" queue=5
+	ip netns exec "$nsb" iptables -t raw -A PREROUTING -p tcp \
+		--dport 2121 -j CT --helper toy
+	qa=$(ctl_in "$nsa" dump | grep -o 'queue=[0-9]*')
+	qb=$(ctl dump | grep -o 'queue=[0-9]*')
+	if [ "$qa" = queue=0 ] && [ "$qb" = queue=5 ]; then
+		pass "netns-same-name-apart"
+	else
+		fail "netns-same-name-apart" "a: $qa, b: $qb"
+	fi
+	expect_err "netns-del-busy-in-b" 16 del name=toy tuple=2:6
+	out=$(ctl_in "$nsa" del name=toy tuple=2:6)
+	if [ "$out" = ok ] && ctl dump | grep -q '^helper toy '; then
+		pass "netns-del-in-a-keeps-b"
+	else
+		fail "netns-del-in-a-keeps-b" "$out; b: $(ctl dump)"
+	fi
+	ctl_in "$nsa" new "${TOY[@]}" >/dev/null
+	ctl_in "$nsa" del >/dev/null
+	if ctl dump | grep -q '^helper toy '; then
+		pass "netns-flush-stays-in-ns"
+	else
+		fail "netns-flush-stays-in-ns" "b: $(ctl dump)"
+	fi
+	ip netns exec "$nsb" iptables -t raw -F
+
+	# a kernel helper's name is taken everywhere
+	modprobe -q nf_conntrack_irc 2>/dev/null
+	if ! ip netns exec "$nsa" iptables -t raw -A PREROUTING -p tcp \
+		--dport 6667 -j CT --helper irc 2>/dev/null; then
+		echo "SKIP: netns-kernel-helper-name-busy: no kernel irc helper"
+	else
+		expect_err "netns-kernel-helper-name-busy" 16 \
+			new name=irc "$T" "$P" "$D"
+		ip netns exec "$nsa" iptables -t raw -F
+	fi
+	CTLNS=""
+	cleanup_ns "$nsa" "$nsb"
+}
+
+# ux CMD...: CMD as an unprivileged user, root in the user and network
+# namespaces that user made with unshare -Urn (held by ${UPIDS[0]})
+ux()
+{
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		nsenter -t "${UPIDS[0]}" -U -n --preserve-credentials "$@"
+}
+
+# ux_connects PORT: a new tcp flow to 127.0.0.1:PORT gets through
+ux_connects()
+{
+	echo ping |
+		ux socat -t 1 - "TCP:127.0.0.1:$1,connect-timeout=4" 2>/dev/null |
+		grep -q ping
+}
+
+ux_listens()
+{
+	ux ss -ltn | grep -q ":$1 "
+}
+
+ux_has_expect()
+{
+	ux conntrack -L expect 2>/dev/null | grep -q "$1"
+}
+
+# An unprivileged user runs a helper for its own namespaces: it registers
+# the helper, attaches it with nft and its daemon's verdict creates the
+# expectation that lets the related flow in.  It sees none of the host's
+# helpers and the host none of its.
+test_userns()
+{
+	local out uout=/tmp/nf_cthelper_userns.$$ port
+
+	if ! setpriv --reuid=65534 --regid=65534 --clear-groups \
+		unshare -Urn true 2>/dev/null; then
+		echo "SKIP: userns: no unprivileged user namespaces"
+		return
+	fi
+	flush_helpers
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		unshare -Urn sleep 600 &
+	UPIDS=($!)
+	busywait 5000 ux true
+	ux ip link set lo up
+
+	out=$(ux "$HELPER" ctl new "${TOY[@]}" status=1 2>&1)
+	if [ "$out" = ok ] && ux "$HELPER" ctl dump | grep -q '^helper toy '; then
+		pass "userns-unprivileged-new"
+	else
+		fail "userns-unprivileged-new" "$out"
+	fi
+	if [ -z "$(ctl dump)" ]; then
+		pass "userns-host-does-not-see"
+	else
+		fail "userns-host-does-not-see" "$(ctl dump)"
+	fi
+	ctl new name=hosty "$T" "$P" "$D" >/dev/null
+	out=$(ux "$HELPER" ctl del name=hosty 2>&1)
+	if [[ "$out" == "error 2 "* ]] && ctl dump | grep -q '^helper hosty ' &&
+	   ! ux "$HELPER" ctl dump | grep -q hosty; then
+		pass "userns-host-helper-out-of-reach"
+	else
+		fail "userns-host-helper-out-of-reach" "$out"
+	fi
+	ctl del name=hosty >/dev/null
+
+	ux nft -f - <<EOF
+table inet t {
+	ct helper toy {
+		type "toy" protocol tcp
+		l3proto ip
+	}
+	chain out {
+		type filter hook output priority filter;
+		tcp dport 2121 ct helper set "toy"
+	}
+	chain in {
+		type filter hook input priority filter; policy accept;
+		ct state established,related accept
+		tcp dport 2121 accept
+		meta l4proto tcp drop
+	}
+}
+EOF
+	for port in 2121 3000; do
+		ux socat "TCP-LISTEN:$port,reuseaddr,fork" EXEC:cat 2>/dev/null &
+		UPIDS+=($!)
+	done
+	ux "$HELPER" helper -n toy -q 0 >"$uout" 2>&1 &
+	UPIDS+=($!)
+	if ! busywait 5000 grep -q '^ready' "$uout" ||
+	   ! busywait 5000 ux_listens 3000; then
+		fail "userns-setup" "$(cat "$uout")"
+	elif ux_connects 3000; then
+		fail "userns-related-needs-expectation" "port 3000 reachable"
+	else
+		pass "userns-related-needs-expectation"
+	fi
+	(printf 'EXPECT 3000\n'; sleep 1) |
+		ux socat -t 3 - TCP:127.0.0.1:2121,connect-timeout=10 \
+			>/dev/null 2>&1 &
+	if busywait 30000 ux_has_expect dport=3000 && ux_connects 3000; then
+		pass "userns-expectation-lets-related-in"
+	else
+		fail "userns-expectation-lets-related-in" "$(tail -n 3 "$uout")"
+	fi
+	wait %%
+	kill -9 "${UPIDS[@]}" 2>/dev/null
+	wait "${UPIDS[@]}" 2>/dev/null
+	UPIDS=()
+	rm -f "$uout"
 }
 
 # Concurrent NEW/DEL/dump for a bounded time; the console scan catches
@@ -1054,6 +1332,8 @@ test_input
 test_lifecycle
 test_stress
 test_datapath
+test_netns_isolation
+test_userns
 test_netns_teardown
 
 exit $ret

@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# conntrackd in the initial network namespace helping that namespace's own
+# traffic keeps working now that helpers belong to a namespace: nfct
+# registers ftp on the host, iptables attaches it there, and a passive FTP
+# transfer from a client namespace goes through the expectation.  The
+# client namespace neither sees nor attaches the host's helper.
+. "$(dirname "$0")/../lib.sh"
+for t in nfct conntrackd conntrack iptables vsftpd curl; do checktool $t; done
+
+host_cleanup() {
+	iptables -t raw -D PREROUTING -i hveth0 -p tcp --dport 21 \
+		-j CT --helper ftp 2>/dev/null
+	iptables -F INPUT 2>/dev/null
+	pkill -x vsftpd
+	pkill -x conntrackd
+	ip link del hveth0 2>/dev/null
+	cleanup_netns
+	nfct delete helper ftp inet tcp 2>/dev/null
+}
+trap host_cleanup EXIT
+
+ip netns add c || fail "namespace c"
+NETNS+=(c)
+ip link add hveth0 type veth peer name veth0 netns c || fail "veth"
+ip addr add 192.0.2.1/24 dev hveth0
+ip link set hveth0 up
+ip -n c addr add 192.0.2.2/24 dev veth0
+ip -n c link set veth0 up
+ip -n c link set lo up
+
+nfct add helper ftp inet tcp || fail "nfct add helper on the host"
+rm -f /tmp/conntrackd.log /tmp/conntrackd.lock /tmp/conntrackd.sock
+conntrackd -C "$TESTS_DIR/conf/conntrackd-ftp.conf" -d >/dev/null 2>&1 ||
+	fail "conntrackd did not start"
+busywait 5000 grep -q 'initialization completed' /tmp/conntrackd.log ||
+	fail "conntrackd not ready"
+iptables -t raw -A PREROUTING -i hveth0 -p tcp --dport 21 -j CT --helper ftp ||
+	fail "CT --helper ftp refused on the host"
+if ! iptables -A INPUT -i hveth0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT ||
+   ! iptables -A INPUT -i hveth0 -p tcp --dport 21 -j ACCEPT ||
+   ! iptables -A INPUT -i hveth0 -p tcp -j DROP; then
+	fail "firewall rules"
+fi
+
+mkdir -p /tmp/ftproot
+echo "hello through a userspace helper" >/tmp/ftproot/file
+vsftpd "$TESTS_DIR/conf/vsftpd.conf" >/dev/null 2>&1 &
+busywait 5000 sh -c "ss -ltn | grep -q ':21 '" || fail "vsftpd did not start"
+
+out=$(ftp_get c) || fail "transfer failed: $out"
+[ "$out" = "hello through a userspace helper" ] || fail "wrong content: $out"
+conntrack -L 2>/dev/null |
+	grep -E 'src=192.0.2.2 dst=192.0.2.1 sport=[0-9]+ dport=21 .*\[ASSURED\].*helper=ftp' >/dev/null ||
+	fail "control connection not confirmed with helper=ftp"
+
+[ -z "$(ip netns exec c nfct list helper 2>/dev/null)" ] ||
+	fail "the client namespace sees the host's helper"
+ip netns exec c iptables -t raw -A OUTPUT -p tcp --dport 21 \
+	-j CT --helper ftp 2>/dev/null &&
+	fail "the client namespace attached the host's helper"
+echo "host conntrackd helps host traffic; the client namespace does not see its helper"
