@@ -7,6 +7,7 @@
  * and speaks a toy line protocol found anywhere in the TCP/UDP payload:
  *
  *   "EXPECT <port>"  expect a flow from the client to the server's <port>
+ *   "EXPECT <port> <helper>"  the same, and <helper> helps that flow
  *   "DATA <text>"    store <text> as the helper's private data
  *   "MANGLE"         (with -M) replace by "MANGLED-BY-HELPER"
  *
@@ -688,20 +689,34 @@ static void put_tuple(struct nlmsghdr *nlh, int type, const struct pkt *p,
 	mnl_attr_nest_end(nlh, t);
 }
 
+/* ARG is what follows "EXPECT ": a port, then maybe a helper's name */
 static void put_expect(struct nlmsghdr *nlh, const struct opts *o,
-		       const struct pkt *p, uint16_t port)
+		       const struct pkt *p, const char *arg)
 {
 	static const uint8_t ones[16] = {
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	uint8_t proto = p->l3 == 4 ? p->payload[9] : p->payload[6];
+	const char *end = (const char *)p->payload + p->len;
+	uint16_t port = 0;
+	char helper[16] = "";
 	struct nlattr *nest;
+	unsigned int i = 0;
+
+	while (arg < end && isdigit((unsigned char)*arg))
+		port = port * 10 + *arg++ - '0';
+	if (arg < end && *arg == ' ')
+		for (arg++; i < sizeof(helper) - 1 && arg + i < end &&
+		     isgraph((unsigned char)arg[i]); i++)
+			helper[i] = arg[i];
 
 	nest = mnl_attr_nest_start(nlh, NFQA_EXP);
 	/* from the client (this packet's source) to the server's port */
 	put_tuple(nlh, CTA_EXPECT_TUPLE, p, p->src, p->dst, proto, 0, port);
 	put_tuple(nlh, CTA_EXPECT_MASK, p, ones, ones, 0xff, 0, 0xffff);
 	mnl_attr_put_u32(nlh, CTA_EXPECT_CLASS, htonl(o->class));
+	if (helper[0])
+		mnl_attr_put_strz(nlh, CTA_EXPECT_HELP_NAME, helper);
 	mnl_attr_nest_end(nlh, nest);
 }
 
@@ -747,7 +762,7 @@ static int send_verdict(const struct opts *o, struct pkt *p)
 
 	expect = find_word(p, "EXPECT ");
 	if (expect)
-		put_expect(nlh, o, p, atoi(expect + 7));
+		put_expect(nlh, o, p, expect + 7);
 
 	if (o->mangle && mangle(p, mangled))
 		mnl_attr_put(nlh, NFQA_PAYLOAD, p->len, p->payload);

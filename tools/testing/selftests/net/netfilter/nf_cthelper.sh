@@ -331,7 +331,7 @@ FLOW='src=10.0.1.2 dst=10.0.1.1 sport=[0-9]* dport=2121'
 # Server $srv (10.0.1.1, dead:1::1) and client $cli (10.0.1.2, dead:1::2).
 # On the server, tcp/2121 gets the "toy" helper and udp/5555 "toy-udp";
 # the input policy drops any other new tcp or udp flow but tcp/2123; echo
-# servers listen on tcp 2121, 2123 and 3000-3008, a sink on udp 5555.
+# servers listen on tcp 2121, 2123 and 3000-3010, a sink on udp 5555.
 setup_datapath()
 {
 	local opts=ipv6only=0,reuseaddr,fork port
@@ -357,12 +357,12 @@ table inet filter {
 	}
 }
 EOF
-	for port in 2121 2123 $(seq 3000 3008); do
+	for port in 2121 2123 $(seq 3000 3010); do
 		sx socat "TCP6-LISTEN:$port,$opts" EXEC:cat 2>/dev/null &
 	done
 	UDPSINK=/tmp/nf_cthelper_udp.$$
 	sx socat -u UDP-RECV:5555 "OPEN:$UDPSINK,creat,trunc" 2>/dev/null &
-	busywait 5000 sh -c "ip netns exec $srv ss -ltn | grep -q ':3008 '"
+	busywait 5000 sh -c "ip netns exec $srv ss -ltn | grep -q ':3010 '"
 }
 
 attach_xt()
@@ -482,6 +482,27 @@ test_datapath()
 	else
 		pass "expect-only-that-port"
 	fi
+
+	# an expectation may name the helper of the related flow: one of its
+	# own namespace, not one registered elsewhere (here on the host)
+	control 10.0.1.1 "EXPECT 3009 toy" &
+	if busywait 30000 has_expect "dport=3009 .*helper=toy" &&
+	   connects 10.0.1.1 3009 &&
+	   sx conntrack -L -p tcp --dport 3009 2>/dev/null | grep -q helper=toy
+	then
+		pass "expect-names-own-helper"
+	else
+		fail "expect-names-own-helper" "$(sx conntrack -L 2>&1)"
+	fi
+	wait %%
+	ctl_in "" new name=hosty "$T" "$P" "$D" >/dev/null
+	control 10.0.1.1 "EXPECT 3010 hosty"
+	if ! has_expect "dport=3010" && ! connects 10.0.1.1 3010; then
+		pass "expect-other-netns-helper-refused"
+	else
+		fail "expect-other-netns-helper-refused" "$(sx conntrack -L expect)"
+	fi
+	ctl_in "" del name=hosty >/dev/null
 
 	out=$(sx conntrack -L -p tcp --dport 2121 2>/dev/null)
 	if grep -q "$FLOW .*ASSURED.*helper=toy" <<<"$out"; then
