@@ -500,7 +500,8 @@ test_datapath()
 	if ! has_expect "dport=3010" && ! connects 10.0.1.1 3010; then
 		pass "expect-other-netns-helper-refused"
 	else
-		fail "expect-other-netns-helper-refused" "$(sx conntrack -L expect)"
+		fail "expect-other-netns-helper-refused" \
+			"$(sx conntrack -L expect)"
 	fi
 	ctl_in "" del name=hosty >/dev/null
 
@@ -1027,6 +1028,7 @@ EOF
 		-H "$other.release" >"$other" 2>&1 &
 	opid=$!
 	busywait 5000 grep -q '^ready' "$other"
+	# shellcheck disable=SC2016 # expanded by that bash
 	cx bash -c 'exec 3>/dev/udp/10.0.1.1/7777
 		for i in $(seq 10); do echo "o$i" >&3; done' 2>/dev/null
 	start_helper -n toy-udp -q 1 -p udp -L 1000 \
@@ -1048,7 +1050,8 @@ EOF
 	if busywait 10000 grep -q '^released 10 refused 0' "$other"; then
 		pass "helper-deleted-other-netns-queue-kept"
 	else
-		fail "helper-deleted-other-netns-queue-kept" "$(tail -n 2 "$other")"
+		fail "helper-deleted-other-netns-queue-kept" \
+			"$(tail -n 2 "$other")"
 	fi
 	stop_helper
 	kill -9 "$opid" 2>/dev/null
@@ -1091,7 +1094,7 @@ EOF
 	if busywait 30000 sh -c "! ip link show $peer >/dev/null 2>&1"; then
 		pass "netns-teardown-completes"
 	else
-		fail "netns-teardown-completes" "namespace still there after 30s"
+		fail "netns-teardown-completes" "namespace still there"
 	fi
 
 	# the names are free in a new namespace; the host saw nothing
@@ -1130,14 +1133,18 @@ test_netns_isolation()
 	local out qa qb
 
 	flush_helpers
-	setup_ns nsa nsb || { fail "netns-isolation-setup" "namespaces"; return; }
+	if ! setup_ns nsa nsb; then
+		fail "netns-isolation-setup" "namespaces"
+		return
+	fi
 	CTLNS=$nsa
 	expect_ok "netns-new-in-a" new "${TOY[@]}"
 	CTLNS=$nsb
 	if [ -z "$(ctl dump)" ] && [ -z "$(ctl_in "" dump)" ]; then
 		pass "netns-dump-only-own"
 	else
-		fail "netns-dump-only-own" "b: $(ctl dump); host: $(ctl_in "" dump)"
+		fail "netns-dump-only-own" \
+			"b: $(ctl dump); host: $(ctl_in "" dump)"
 	fi
 	expect_err "netns-get-other-enoent" 2 get name=toy
 	expect_err "netns-del-other-enoent" 2 del name=toy tuple=2:6
@@ -1213,7 +1220,8 @@ ux()
 ux_connects()
 {
 	echo ping |
-		ux socat -t 1 - "TCP:127.0.0.1:$1,connect-timeout=4" 2>/dev/null |
+		ux socat -t 1 - "TCP:127.0.0.1:$1,connect-timeout=4" \
+			2>/dev/null |
 		grep -q ping
 }
 
@@ -1248,7 +1256,8 @@ test_userns()
 	ux ip link set lo up
 
 	out=$(ux "$HELPER" ctl new "${TOY[@]}" status=1 2>&1)
-	if [ "$out" = ok ] && ux "$HELPER" ctl dump | grep -q '^helper toy '; then
+	if [ "$out" = ok ] &&
+	   ux "$HELPER" ctl dump | grep -q '^helper toy '; then
 		pass "userns-unprivileged-new"
 	else
 		fail "userns-unprivileged-new" "$out"
@@ -1287,7 +1296,8 @@ table inet t {
 }
 EOF
 	for port in 2121 3000; do
-		ux socat "TCP-LISTEN:$port,reuseaddr,fork" EXEC:cat 2>/dev/null &
+		ux socat "TCP-LISTEN:$port,reuseaddr,fork" EXEC:cat \
+			2>/dev/null &
 		UPIDS+=($!)
 	done
 	ux "$HELPER" helper -n toy -q 0 >"$uout" 2>&1 &
