@@ -1013,14 +1013,15 @@ test_queue_faults()
 
 	# the helper is deleted while 1000 packets wait; then their verdicts.
 	# The deletion drops what waits in the namespace's queues: the
-	# verdicts are refused.  Another namespace's queue keeps its packets.
+	# verdicts are refused.  Another namespace's queue keeps its packets,
+	# conntrack-tracked ones included.
 	local other=/tmp/nf_cthelper_other.$$ opid
 	rm -f /tmp/nf_cthelper_release.$$ "$other.release"
 	cx nft -f - <<EOF
 table ip q {
 	chain out {
 		type filter hook output priority filter;
-		udp dport 7777 queue num 3
+		udp dport 7777 ct state new queue num 3
 	}
 }
 EOF
