@@ -4,7 +4,7 @@
 # traffic keeps working now that helpers belong to a namespace: nfct
 # registers ftp on the host, iptables attaches it there, and a passive FTP
 # transfer from a client namespace goes through the expectation.  The
-# client namespace neither sees nor attaches the host's helper.
+# client namespace does not see the host's helper.
 . "$(dirname "$0")/../lib.sh"
 for t in nfct conntrackd conntrack iptables vsftpd curl; do checktool $t; done
 
@@ -54,9 +54,9 @@ conntrack -L 2>/dev/null |
 	grep -E 'src=192.0.2.2 dst=192.0.2.1 sport=[0-9]+ dport=21 .*\[ASSURED\].*helper=ftp' >/dev/null ||
 	fail "control connection not confirmed with helper=ftp"
 
+# (A rule naming "ftp" in the client namespace would find the kernel's
+# ftp helper, loading it on a modular kernel: the selftest checks with a
+# name no kernel helper has that other namespaces cannot attach it.)
 [ -z "$(ip netns exec c nfct list helper 2>/dev/null)" ] ||
 	fail "the client namespace sees the host's helper"
-ip netns exec c iptables -t raw -A OUTPUT -p tcp --dport 21 \
-	-j CT --helper ftp 2>/dev/null &&
-	fail "the client namespace attached the host's helper"
 echo "host conntrackd helps host traffic; the client namespace does not see its helper"
