@@ -97,7 +97,7 @@ busywait 30000 sh -c '! ip link show tpeer >/dev/null 2>&1' ||
 busywait 5000 unloads || fail "rmmod refused after namespace t went away"
 
 # A namespace's helper does not keep the kernel's helper of that name from
-# loading; in that namespace it shadows the kernel's.
+# loading; that namespace keeps using its own.
 ip netns add u || fail "namespace u"
 NETNS+=(u)
 ip netns exec u nfct add helper ftp inet tcp || fail "nfct add helper in u"
@@ -106,9 +106,13 @@ nfct add helper ftp inet tcp 2>/dev/null &&
 	fail "host registered ftp next to the kernel's"
 ip netns exec u iptables -t raw -A PREROUTING -p tcp --dport 21 \
 	-j CT --helper ftp || fail "CT --helper ftp refused in u"
+# u registered ftp for IPv4 only: it owns the name, the kernel's IPv6
+# ftp helper is not for u
+ip netns exec u ip6tables -t raw -A PREROUTING -p tcp --dport 21 \
+	-j CT --helper ftp 2>/dev/null && fail "u got the kernel's ftp for IPv6"
 ip netns exec u nfct delete helper ftp inet tcp 2>/dev/null &&
 	fail "u's rule did not hold u's own helper"
 ip netns exec u iptables -t raw -F PREROUTING
 ip netns exec u nfct delete helper ftp inet tcp || fail "delete in u"
 busywait 5000 rmmod nf_conntrack_ftp || fail "rmmod nf_conntrack_ftp"
-echo "autoload by nfct; rmmod with and without helpers, with 200 packets queued, after a namespace went with rules holding its helper; refused while CT uses one; a namespace's helper shadows the kernel's"
+echo "autoload by nfct; rmmod with and without helpers, with 200 packets queued, after a namespace went with rules holding its helper; refused while CT uses one; a namespace keeps its own helper next to the kernel's"
