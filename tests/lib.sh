@@ -53,6 +53,18 @@ setup_pair() {
 	ip -n "$2" link set veth0 up
 }
 
+# in_ns NS CMD...: CMD in namespace NS, or in the host's when NS is empty.
+in_ns() {
+	local ns=$1
+
+	shift
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" "$@"
+	else
+		"$@"
+	fi
+}
+
 # busywait MS CMD...: retry CMD every 50 ms until it succeeds or MS pass.
 busywait() {
 	local left=$1
@@ -65,19 +77,25 @@ busywait() {
 	return 1
 }
 
-# ftp_server NS: vsftpd (anonymous, passive 40000-40010) in NS serving
-# /tmp/ftproot/file; returns once it listens.
+# listens NS PORT: a tcp socket listens on PORT in NS (the host's if empty)
+listens() {
+	in_ns "$1" ss -ltn | grep -q ":$2 "
+}
+
+# ftp_server NS: vsftpd (anonymous, passive 40000-40010) in NS (the host's
+# if empty) serving /tmp/ftproot/file; returns once it listens.
 ftp_server() {
 	mkdir -p /tmp/ftproot
 	echo "hello through a userspace helper" >/tmp/ftproot/file
-	ip netns exec "$1" vsftpd "$TESTS_DIR/conf/vsftpd.conf" >/dev/null 2>&1 &
-	busywait 5000 sh -c "ip netns exec $1 ss -ltn | grep -q ':21 '"
+	in_ns "$1" vsftpd "$TESTS_DIR/conf/vsftpd.conf" >/dev/null 2>&1 &
+	busywait 5000 listens "$1" 21
 }
 
-# conntrackd_start NS CONF: conntrackd in helper mode; returns once ready.
+# conntrackd_start NS CONF: conntrackd in helper mode in NS (the host's if
+# empty); returns once ready.
 conntrackd_start() {
 	rm -f /tmp/conntrackd.log /tmp/conntrackd.lock /tmp/conntrackd.sock
-	ip netns exec "$1" conntrackd -C "$2" -d >/dev/null 2>&1 || return 1
+	in_ns "$1" conntrackd -C "$2" -d >/dev/null 2>&1 || return 1
 	busywait 5000 grep -q 'initialization completed' /tmp/conntrackd.log
 }
 

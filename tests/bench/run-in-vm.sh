@@ -21,7 +21,7 @@ out=${VM_OUT:-/tmp}/bench.txt
 setup_pair s c || exit 1
 ip netns exec s iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 ip netns exec s "$RR" server 192.0.2.1 21 >/dev/null &
-busywait 5000 sh -c "ip netns exec s ss -ltn | grep -q ':21 '"
+busywait 5000 listens s 21
 
 attach() {
 	ip netns exec s iptables -t raw -F

@@ -30,11 +30,8 @@ ip -n c link set veth0 up
 ip -n c link set lo up
 
 nfct add helper ftp inet tcp || fail "nfct add helper on the host"
-rm -f /tmp/conntrackd.log /tmp/conntrackd.lock /tmp/conntrackd.sock
-conntrackd -C "$TESTS_DIR/conf/conntrackd-ftp.conf" -d >/dev/null 2>&1 ||
+conntrackd_start "" "$TESTS_DIR/conf/conntrackd-ftp.conf" ||
 	fail "conntrackd did not start"
-busywait 5000 grep -q 'initialization completed' /tmp/conntrackd.log ||
-	fail "conntrackd not ready"
 iptables -t raw -A PREROUTING -i hveth0 -p tcp --dport 21 -j CT --helper ftp ||
 	fail "CT --helper ftp refused on the host"
 if ! iptables -A INPUT -i hveth0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT ||
@@ -43,10 +40,7 @@ if ! iptables -A INPUT -i hveth0 -m conntrack --ctstate ESTABLISHED,RELATED -j A
 	fail "firewall rules"
 fi
 
-mkdir -p /tmp/ftproot
-echo "hello through a userspace helper" >/tmp/ftproot/file
-vsftpd "$TESTS_DIR/conf/vsftpd.conf" >/dev/null 2>&1 &
-busywait 5000 sh -c "ss -ltn | grep -q ':21 '" || fail "vsftpd did not start"
+ftp_server "" || fail "vsftpd did not start"
 
 out=$(ftp_get c) || fail "transfer failed: $out"
 [ "$out" = "hello through a userspace helper" ] || fail "wrong content: $out"
