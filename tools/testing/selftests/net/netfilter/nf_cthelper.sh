@@ -302,13 +302,22 @@ cx()
 	ip netns exec "$cli" "$@"
 }
 
-# has_expect PATTERN [ARGS]: an expectation in $srv matches PATTERN
+# The flow helpers below run their commands through $SX (server side) and
+# $CX (client side): sx and cx unless a test sets others.
+
+# has_expect PATTERN [ARGS]: an expectation on the server matches PATTERN
 has_expect()
 {
 	local pattern=$1
 
 	shift
-	sx conntrack -L expect "$@" 2>/dev/null | grep -q "$pattern"
+	"${SX:-sx}" conntrack -L expect "$@" 2>/dev/null | grep -q "$pattern"
+}
+
+# listens PORT: a tcp socket listens on PORT on the server
+listens()
+{
+	"${SX:-sx}" ss -ltn | grep -q ":$1 "
 }
 
 queued()
@@ -362,7 +371,7 @@ EOF
 	done
 	UDPSINK=/tmp/nf_cthelper_udp.$$
 	sx socat -u UDP-RECV:5555 "OPEN:$UDPSINK,creat,trunc" 2>/dev/null &
-	busywait 5000 sh -c "ip netns exec $srv ss -ltn | grep -q ':3010 '"
+	busywait 5000 listens 3010
 }
 
 attach_xt()
@@ -399,7 +408,7 @@ control()
 	[[ "$addr" == *:* ]] && addr="[$addr]"
 	shift
 	(printf '%s\n' "$@"; sleep 1) |
-		cx socat -t 3 - "TCP:$addr:$port,connect-timeout=10" \
+		"${CX:-cx}" socat -t 3 - "TCP:$addr:$port,connect-timeout=10" \
 			>/dev/null 2>&1
 }
 
@@ -410,23 +419,37 @@ expect_lets_in()
 	local name=$1 port=$2
 
 	control 10.0.1.1 "EXPECT $port" &
-	if busywait 30000 has_expect "dport=$port" &&
-	   connects 10.0.1.1 "$port"; then
-		pass "$name"
-	else
-		fail "$name" "$(tail -n 3 "$HOUT")"
-	fi
+	expect_connects "$name" 10.0.1.1 "$port" "$HOUT"
 	wait %%
 }
 
-# connects ADDR PORT: a new tcp flow from the client reaches ADDR:PORT
+# expect_connects NAME ADDR PORT LOG: an expectation for PORT appears and
+# a new flow to ADDR:PORT gets through; on failure, says which step failed
+# and shows the end of the daemon's LOG
+expect_connects()
+{
+	local name=$1 addr=$2 port=$3 log=$4
+
+	if ! busywait 30000 has_expect "dport=$port"; then
+		fail "$name" "no expectation: $(tail -n 3 "$log")"
+	elif ! connects "$addr" "$port"; then
+		fail "$name" "expectation, no flow: $(tail -n 3 "$log")"
+	else
+		pass "$name"
+	fi
+}
+
+# connects ADDR PORT: a new tcp flow from the client reaches ADDR:PORT and
+# the echo server answers; the answer may take a while on a slow kernel (a
+# fork and an exec), and waiting for it costs nothing when it comes
 connects()
 {
 	local addr=$1
 
 	[[ "$addr" == *:* ]] && addr="[$addr]"
 	echo ping |
-		cx socat -t 1 - "TCP:$addr:$2,connect-timeout=8" 2>/dev/null |
+		"${CX:-cx}" socat -t 10 - "TCP:$addr:$2,connect-timeout=8" \
+			2>/dev/null |
 		grep -q ping
 }
 
@@ -617,12 +640,7 @@ test_datapath()
 	fi
 	start_helper -n toy -q 0
 	echo "EXPECT 3004" >&7
-	if busywait 30000 has_expect dport=3004 &&
-	   connects 10.0.1.1 3004; then
-		pass "restarted-daemon-helps-old-flow"
-	else
-		fail "restarted-daemon-helps-old-flow" "$(tail -n 3 "$HOUT")"
-	fi
+	expect_connects restarted-daemon-helps-old-flow 10.0.1.1 3004 "$HOUT"
 	exec 7>&-
 	kill "$cpid" 2>/dev/null
 	wait "$cpid" 2>/dev/null
@@ -1217,32 +1235,13 @@ ux()
 		nsenter -t "${UPIDS[0]}" -U -n --preserve-credentials "$@"
 }
 
-# ux_connects PORT: a new tcp flow to 127.0.0.1:PORT gets through
-ux_connects()
-{
-	echo ping |
-		ux socat -t 1 - "TCP:127.0.0.1:$1,connect-timeout=4" \
-			2>/dev/null |
-		grep -q ping
-}
-
-ux_listens()
-{
-	ux ss -ltn | grep -q ":$1 "
-}
-
-ux_has_expect()
-{
-	ux conntrack -L expect 2>/dev/null | grep -q "$1"
-}
-
 # An unprivileged user runs a helper for its own namespaces: it registers
 # the helper, attaches it with nft and its daemon's verdict creates the
 # expectation that lets the related flow in.  It sees none of the host's
 # helpers and the host none of its.
 test_userns()
 {
-	local out uout=/tmp/nf_cthelper_userns.$$ port
+	local out uout=/tmp/nf_cthelper_userns.$$ port SX=ux CX=ux
 
 	if ! setpriv --reuid=65534 --regid=65534 --clear-groups \
 		unshare -Urn true 2>/dev/null; then
@@ -1304,21 +1303,16 @@ EOF
 	ux "$HELPER" helper -n toy -q 0 >"$uout" 2>&1 &
 	UPIDS+=($!)
 	if ! busywait 5000 grep -q '^ready' "$uout" ||
-	   ! busywait 5000 ux_listens 3000; then
+	   ! busywait 5000 listens 3000; then
 		fail "userns-setup" "$(cat "$uout")"
-	elif ux_connects 3000; then
+	elif connects 127.0.0.1 3000; then
 		fail "userns-related-needs-expectation" "port 3000 reachable"
 	else
 		pass "userns-related-needs-expectation"
 	fi
-	(printf 'EXPECT 3000\n'; sleep 1) |
-		ux socat -t 3 - TCP:127.0.0.1:2121,connect-timeout=10 \
-			>/dev/null 2>&1 &
-	if busywait 30000 ux_has_expect dport=3000 && ux_connects 3000; then
-		pass "userns-expectation-lets-related-in"
-	else
-		fail "userns-expectation-lets-related-in" "$(tail -n 3 "$uout")"
-	fi
+	control 127.0.0.1 "EXPECT 3000" &
+	expect_connects userns-expectation-lets-related-in 127.0.0.1 3000 \
+		"$uout"
 	wait %%
 	kill -9 "${UPIDS[@]}" 2>/dev/null
 	wait "${UPIDS[@]}" 2>/dev/null
