@@ -22,7 +22,8 @@
  *
  * Control mode sends one NEW, GET or DEL message built from its arguments,
  * possibly malformed, and prints the result; "verdict" sends one verdict
- * from a socket that owns no queue.
+ * from a socket that owns no queue; "ctnew" asks ctnetlink for a conntrack
+ * helped by a named helper (CTA_HELP).
  */
 #include <ctype.h>
 #include <endian.h>
@@ -81,6 +82,7 @@ static void show_usage(void)
 		"         [-f inet|inet6] [-r [-P]] [-c CLASS] [-S] [-M] [-B]\n"
 		"         [-V VERDICT] [-x N] [-O] [-L MAXLEN] [-H FILE]\n"
 		"       nf_cthelper verdict QUEUE ID VERDICT\n"
+		"       nf_cthelper ctnew HELPER SPORT\n"
 		"       nf_cthelper ctl new|get|del|dump|dump-slow|stats [excl]\n"
 		"         [ATTR...]\n"
 		"ATTR: name=S name-raw=HEXBYTES tuple=L3:L4 tuple-l3=L3 tuple-l4=L4\n"
@@ -953,6 +955,42 @@ static int run_helper(int argc, char *argv[])
 	}
 }
 
+/* Send NLH, which asks for an ack, and print the ack. */
+static int send_print_ack(struct nlmsghdr *nlh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0 ||
+	    mnl_socket_recvfrom(nl, buf, sizeof(buf)) < 0) {
+		perror("netlink");
+		return 1;
+	}
+	return print_ack((struct nlmsghdr *)buf) ? 1 : 0;
+}
+
+/* ctnew HELPER SPORT: ctnetlink creates the TCP conntrack
+ * 10.9.9.1:SPORT -> 10.9.9.2:2121 helped by HELPER, as conntrackd does
+ * when it installs an entry with CTA_HELP
+ */
+static int ctnew(const char *helper, uint16_t sport)
+{
+	static const uint8_t a[4] = { 10, 9, 9, 1 }, b[4] = { 10, 9, 9, 2 };
+	const struct pkt p = { .l3 = 4 };
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+
+	nlh = nfnl_hdr(buf, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_NEW,
+		       NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, AF_INET, 0);
+	put_tuple(nlh, CTA_TUPLE_ORIG, &p, a, b, IPPROTO_TCP, sport, 2121);
+	put_tuple(nlh, CTA_TUPLE_REPLY, &p, b, a, IPPROTO_TCP, 2121, sport);
+	mnl_attr_put_u32(nlh, CTA_TIMEOUT, htonl(120));
+	nest = mnl_attr_nest_start(nlh, CTA_HELP);
+	mnl_attr_put_strz(nlh, CTA_HELP_NAME, helper);
+	mnl_attr_nest_end(nlh, nest);
+	return send_print_ack(nlh);
+}
+
 int main(int argc, char *argv[])
 {
 	int one = 1;
@@ -978,7 +1016,6 @@ int main(int argc, char *argv[])
 		char buf[MNL_SOCKET_BUFFER_SIZE];
 		struct nfqnl_msg_verdict_hdr vh;
 		struct nlmsghdr *nlh;
-		int n;
 
 		/* verdict QUEUE ID VERDICT, from a socket that owns nothing */
 		nlh = nfnl_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_VERDICT,
@@ -986,13 +1023,10 @@ int main(int argc, char *argv[])
 		vh.id = htonl(strtoul(argv[3], NULL, 0));
 		vh.verdict = htonl(strtoul(argv[4], NULL, 0));
 		mnl_attr_put(nlh, NFQA_VERDICT_HDR, sizeof(vh), &vh);
-		if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-			return 1;
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0)
-			return 1;
-		return print_ack((struct nlmsghdr *)buf) ? 1 : 0;
+		return send_print_ack(nlh);
 	}
+	if (!strcmp(argv[1], "ctnew") && argc == 4)
+		return ctnew(argv[2], atoi(argv[3]));
 	show_usage();
 	return 2;
 }

@@ -1185,6 +1185,24 @@ EOF
 	else
 		pass "netns-nft-other-refused"
 	fi
+	# ctnetlink (CTA_HELP) finds a's helper in a only
+	out=$(ip netns exec "$nsb" "$HELPER" ctnew toy 40000)
+	out+=" / $("$HELPER" ctnew toy 40001)"
+	if [[ "$out" == "error 95 "*" / error 95 "* ]] &&
+	   ! ip netns exec "$nsb" conntrack -L 2>/dev/null | grep -q 10.9.9 &&
+	   ! conntrack -L 2>/dev/null | grep -q 10.9.9; then
+		pass "netns-ctnetlink-other-refused"
+	else
+		fail "netns-ctnetlink-other-refused" "$out"
+	fi
+	out=$(ip netns exec "$nsa" "$HELPER" ctnew toy 40002)
+	if [ "$out" = ok ] &&
+	   ip netns exec "$nsa" conntrack -L 2>/dev/null |
+		grep -q "sport=40002 dport=2121 .*helper=toy"; then
+		pass "netns-ctnetlink-own-helper"
+	else
+		fail "netns-ctnetlink-own-helper" "$out"
+	fi
 
 	# b's own helper of the same name; b's rule holds b's, not a's
 	expect_ok "netns-same-name-in-b" new "${TOY[@]}" queue=5
@@ -1203,6 +1221,13 @@ EOF
 		pass "netns-del-in-a-keeps-b"
 	else
 		fail "netns-del-in-a-keeps-b" "$out; b: $(ctl dump)"
+	fi
+	# a's conntrack no longer points to the deleted helper
+	out=$(ip netns exec "$nsa" conntrack -L 2>/dev/null | grep 40002)
+	if [ -n "$out" ] && [[ "$out" != *helper=* ]]; then
+		pass "netns-del-unhelps-conntrack"
+	else
+		fail "netns-del-unhelps-conntrack" "$out"
 	fi
 	ctl_in "$nsa" new "${TOY[@]}" >/dev/null
 	ctl_in "$nsa" del >/dev/null
