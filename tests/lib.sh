@@ -88,7 +88,7 @@ ftp_server() {
 	mkdir -p /tmp/ftproot
 	echo "hello through a userspace helper" >/tmp/ftproot/file
 	in_ns "$1" vsftpd "$TESTS_DIR/conf/vsftpd.conf" >/dev/null 2>&1 &
-	busywait 5000 listens "$1" 21
+	busywait 30000 listens "$1" 21
 }
 
 # conntrackd_start NS CONF: conntrackd in helper mode in NS (the host's if
@@ -96,7 +96,7 @@ ftp_server() {
 conntrackd_start() {
 	rm -f /tmp/conntrackd.log /tmp/conntrackd.lock /tmp/conntrackd.sock
 	in_ns "$1" conntrackd -C "$2" -d >/dev/null 2>&1 || return 1
-	busywait 5000 grep -q 'initialization completed' /tmp/conntrackd.log
+	busywait 30000 grep -q 'initialization completed' /tmp/conntrackd.log
 }
 
 # firewall_ftp NS: drop any tcp that is neither ftp control nor related.

@@ -31,7 +31,7 @@ sleep 0.2
 
 out=$(ftp_get c) || fail "transfer failed: $out"
 [ "$out" = "hello through a userspace helper" ] || fail "wrong content: $out"
-busywait 3000 grep -q NEW /tmp/expect-events || fail "no expectation event"
+busywait 10000 grep -q NEW /tmp/expect-events || fail "no expectation event"
 grep -q 'helper=ftp' /tmp/expect-events || fail "expectation without helper=ftp"
 
 # The helper is in use by the nft object: it cannot be deleted.

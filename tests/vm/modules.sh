@@ -57,7 +57,7 @@ release=$(mktemp -u)
 out=$(mktemp)
 ip netns exec s "$helper" helper -n toy-udp -q 1 -p udp -L 1000 \
 	-H "$release" >"$out" 2>&1 &
-busywait 5000 grep -q '^ready' "$out" || fail "daemon: $(cat "$out")"
+busywait 30000 grep -q '^ready' "$out" || fail "daemon: $(cat "$out")"
 # shellcheck disable=SC2016 # expanded by that bash
 ip netns exec c bash -c 'exec 3>/dev/udp/192.0.2.1/5555
 	for i in $(seq 200); do echo "x$i" >&3; done' 2>/dev/null

@@ -17,15 +17,24 @@ time.sleep(60)' >/tmp/udp-listener.out 2>&1 &
 busywait 10000 grep -q listening /tmp/udp-listener.out || fail "udp listener did not start"
 ip netns exec s timeout 30 "$helper" helper -r -n toy -p udp -q 3 -x 3 >/tmp/helper.out 2>&1 &
 hpid=$!
-busywait 5000 grep -q ready /tmp/helper.out || fail "helper: $(cat /tmp/helper.out)"
+busywait 30000 grep -q ready /tmp/helper.out || fail "helper: $(cat /tmp/helper.out)"
 ip netns exec s iptables -t raw -A PREROUTING -p udp --dport 5555 -j CT --helper toy ||
 	fail "CT --helper toy refused"
 
-# three datagrams of one flow (one socket)
+# three datagrams of one flow (one socket); each is sent once the daemon
+# has seen the one before, and given a moment for its verdict
+# shellcheck disable=SC2016 # expanded by that bash
 ip netns exec c bash -c 'exec 3>/dev/udp/192.0.2.1/5555
-	printf "first, no data" >&3; sleep 0.2
-	printf "DATA hello42" >&3; sleep 0.2
-	printf "third" >&3'
+	n=0
+	for m in "first, no data" "DATA hello42" "third"; do
+		printf "%s" "$m" >&3
+		n=$((n + 1))
+		for i in $(seq 100); do
+			[ "$(grep -c "^packet" /tmp/helper.out)" -ge $n ] && break
+			sleep 0.1
+		done
+		sleep 0.2
+	done'
 wait $hpid || fail "helper exited early: $(cat /tmp/helper.out)"
 
 mapfile -t pkts < <(grep '^packet' /tmp/helper.out)

@@ -38,9 +38,17 @@ cleanup()
 	CTLNS=""
 	cleanup_all_ns
 	# rules in the namespaces held helpers: wait until they let go
-	busywait 10000 flush_helpers
+	waitfor 10000 flush_helpers
 }
 trap cleanup EXIT
+
+# waitfor MS CMD...: CMD succeeds within MS milliseconds.  It polls ten
+# times a second rather than busywait's back to back: on a slow machine
+# what is awaited needs the CPU.
+waitfor()
+{
+	loopy_wait "sleep 0.1" "$@"
+}
 
 pass()
 {
@@ -325,6 +333,12 @@ queued()
 	grep -c '^packet' "$HOUT"
 }
 
+# the client's control connection is in the server's table with its helper
+flow_helped()
+{
+	sx conntrack -L -p tcp 2>/dev/null | grep -q "$FLOW .*helper=toy"
+}
+
 # queue_unbound NUM: nobody is bound to queue NUM in $srv any more
 queue_unbound()
 {
@@ -371,7 +385,18 @@ EOF
 	done
 	UDPSINK=/tmp/nf_cthelper_udp.$$
 	sx socat -u UDP-RECV:5555 "OPEN:$UDPSINK,creat,trunc" 2>/dev/null &
-	busywait 5000 listens 3010
+	waitfor 30000 listens 3010
+}
+
+# datapath_helpers L3: in $srv, which ctl acts on from now, toy-udp (udp
+# over IPv4, queue 1) and toy (tcp over L3, queue 0, two classes)
+datapath_helpers()
+{
+	CTLNS=$srv
+	ctl new name=toy-udp tuple=2:17 policy=1:u/8/30 privlen=32 queue=1 \
+		status=1 >/dev/null
+	ctl new name=toy tuple="$1":6 policy=2:toy/8/30:toy-b/8/30 \
+		privlen=32 status=1 >/dev/null
 }
 
 attach_xt()
@@ -390,7 +415,7 @@ start_helper()
 	# not through sx: $! must be the daemon itself
 	ip netns exec "$srv" "$HELPER" helper "$@" >"$HOUT" 2>&1 &
 	HPID=$!
-	busywait 5000 grep -q '^ready' "$HOUT"
+	waitfor 30000 grep -q '^ready' "$HOUT"
 }
 
 stop_helper()
@@ -430,7 +455,7 @@ expect_connects()
 {
 	local name=$1 addr=$2 port=$3 log=$4
 
-	if ! busywait 30000 has_expect "dport=$port"; then
+	if ! waitfor 30000 has_expect "dport=$port"; then
 		fail "$name" "no expectation: $(tail -n 3 "$log")"
 	elif ! connects "$addr" "$port"; then
 		fail "$name" "expectation, no flow: $(tail -n 3 "$log")"
@@ -482,11 +507,7 @@ test_datapath()
 
 	flush_helpers
 	setup_datapath || { fail "datapath-setup" "namespaces"; return; }
-	CTLNS=$srv
-	ctl new name=toy-udp tuple=2:17 policy=1:u/8/30 privlen=32 queue=1 \
-		status=1 >/dev/null
-	ctl new name=toy tuple=10:6 policy=2:toy/8/30:toy-b/8/30 privlen=32 \
-		status=1 >/dev/null
+	datapath_helpers 10
 	if ! start_helper -r -n toy -q 0; then
 		fail "datapath-helper" "$(cat "$HOUT")"
 		return
@@ -509,7 +530,7 @@ test_datapath()
 	# an expectation may name the helper of the related flow: one of its
 	# own namespace, not one registered elsewhere (here on the host)
 	control 10.0.1.1 "EXPECT 3009 toy" &
-	if busywait 30000 has_expect "dport=3009 .*helper=toy" &&
+	if waitfor 30000 has_expect "dport=3009 .*helper=toy" &&
 	   connects 10.0.1.1 3009 &&
 	   sx conntrack -L -p tcp --dport 3009 2>/dev/null | grep -q helper=toy
 	then
@@ -536,7 +557,7 @@ test_datapath()
 	fi
 
 	control dead:1::1 "EXPECT 3002" &
-	if busywait 30000 has_expect 'dead:1::2 .*dport=3002' -f ipv6 &&
+	if waitfor 30000 has_expect 'dead:1::2 .*dport=3002' -f ipv6 &&
 	   connects dead:1::1 3002; then
 		pass "expect-ipv6-lets-related-in"
 	else
@@ -594,7 +615,7 @@ test_datapath()
 	stop_helper
 	start_helper -n toy -q 0 -B
 	control 10.0.1.1 "DATA bad1" "next"
-	if busywait 30000 grep -q '^packet.* data=[1-9]' "$HOUT" &&
+	if waitfor 30000 grep -q '^packet.* data=[1-9]' "$HOUT" &&
 	   connects 10.0.1.1 2121; then
 		pass "bad-nfqa-ct-verdict-applied"
 	else
@@ -631,7 +652,7 @@ test_datapath()
 	local cpid=$!
 	exec 7>/tmp/nf_cthelper_in.$$
 	echo hello >&7
-	sleep 0.5
+	waitfor 10000 flow_helped
 	out=$(sx conntrack -L -p tcp 2>/dev/null | grep 2121)
 	if grep -q "$FLOW .*helper=toy" <<<"$out"; then
 		pass "no-listener-true-orientation"
@@ -752,10 +773,10 @@ test_policy()
 	v=$(stat toy 2:6 verdicts)
 	e=$(stat toy 2:6 expected)
 	control 10.0.1.1 "EXPECT 3006"
-	busywait 5000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 4 ]"
+	waitfor 10000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 4 ]"
 	out=$(ctl stats name=toy tuple=2:6)
 	if [ "$(stat toy 2:6 queued)" -ge $((q + 4)) ] &&
-	   busywait 5000 all_answered toy 2:6 $((q - v)) &&
+	   waitfor 10000 all_answered toy 2:6 $((q - v)) &&
 	   [ "$(stat toy 2:6 expected)" -eq $((e + 1)) ]; then
 		pass "stats-queued-verdicts-expected"
 	else
@@ -770,7 +791,7 @@ test_policy()
 	start_helper -n toy -q 0
 	control 10.0.1.1 "EXPECT 3008" &
 	local empty='^packet.* data=0 '
-	if busywait 30000 has_expect dport=3008 && connects 10.0.1.1 3008 &&
+	if waitfor 30000 has_expect dport=3008 && connects 10.0.1.1 3008 &&
 	   grep -q '^packet.* data=[1-9]' "$HOUT" &&
 	   ! grep -q "$empty" "$HOUT"; then
 		pass "payload-only-queues-data-only"
@@ -816,7 +837,7 @@ test_policy()
 	d=$(stat toy-udp 2:17 dropped)
 	start_helper -n toy-udp -q 1 -p udp -S -L 5 -O
 	udp_burst 20
-	busywait 3000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 5 ]"
+	waitfor 10000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 5 ]"
 	out=$(stat toy-udp 2:17 dropped)
 	if [ "$(queued)" -eq 5 ] && [ "$out" -ge $((d + 15)) ] &&
 	   [ ! -s "$UDPSINK" ]; then
@@ -918,10 +939,10 @@ test_restart_under_load()
 	echo "EXPECT 3202" >&8
 	echo "EXPECT 3203" >&9
 	control 10.0.1.1 "EXPECT 3204" &
-	if busywait 30000 has_expect dport=3201 &&
-	   busywait 10000 has_expect dport=3202 &&
-	   busywait 10000 has_expect dport=3203 &&
-	   busywait 10000 has_expect dport=3204; then
+	if waitfor 30000 has_expect dport=3201 &&
+	   waitfor 10000 has_expect dport=3202 &&
+	   waitfor 10000 has_expect dport=3203 &&
+	   waitfor 10000 has_expect dport=3204; then
 		pass "restart-under-load-helps-old-and-new"
 	else
 		fail "restart-under-load-helps-old-and-new" \
@@ -934,8 +955,8 @@ test_restart_under_load()
 	kill "${clients[@]}" 2>/dev/null
 	wait "${clients[@]}" 2>/dev/null
 	rm -f /tmp/nf_cthelper_ll[789].$$
-	if busywait 60000 drained ct_count "$base_ct" &&
-	   busywait 45000 drained exp_count "$base_exp"; then
+	if waitfor 60000 drained ct_count "$base_ct" &&
+	   waitfor 45000 drained exp_count "$base_exp"; then
 		pass "restart-under-load-tables-drain"
 	else
 		fail "restart-under-load-tables-drain" \
@@ -955,7 +976,7 @@ test_queue_faults()
 	# and counted
 	start_helper -n toy-udp -q 1 -p udp -S -L 5
 	udp_burst 20
-	busywait 3000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 5 ]"
+	waitfor 10000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 5 ]"
 	out=$(queue_stat 1 6)
 	if [ "$(queued)" -eq 5 ] && [ "${out:-0}" -ge 15 ] &&
 	   [ ! -s "$UDPSINK" ]; then
@@ -969,13 +990,13 @@ test_queue_faults()
 	# goes back to what it was, the next flows pass without the daemon
 	before=$(sx conntrack -C)
 	stop_helper
-	if busywait 3000 queue_unbound 1; then
+	if waitfor 10000 queue_unbound 1; then
 		pass "sigkill-queue-released"
 	else
 		fail "sigkill-queue-released" "queue 1 still bound"
 	fi
 	udp_burst 3
-	if busywait 3000 test -s "$UDPSINK"; then
+	if waitfor 10000 test -s "$UDPSINK"; then
 		pass "sigkill-next-flows-pass"
 	else
 		fail "sigkill-next-flows-pass" "nothing reached the server"
@@ -992,7 +1013,7 @@ test_queue_faults()
 	: >"$UDPSINK"
 	start_helper -n toy-udp -q 1 -p udp -S -L 5 -O
 	udp_burst 20
-	if busywait 3000 sh -c "[ \$(wc -l <$UDPSINK) -ge 15 ]"; then
+	if waitfor 10000 sh -c "[ \$(wc -l <$UDPSINK) -ge 15 ]"; then
 		pass "fail-open-accepts-overflow"
 	else
 		fail "fail-open-accepts-overflow" \
@@ -1021,7 +1042,7 @@ test_queue_faults()
 		name="verdict-${verdict#*:}-einval"
 		start_helper -n toy-udp -q 1 -p udp -V "${verdict%%:*}"
 		udp_burst 1
-		if busywait 3000 grep -q '^error 22 ' "$HOUT"; then
+		if waitfor 10000 grep -q '^error 22 ' "$HOUT"; then
 			pass "$name"
 		else
 			fail "$name" "$(tail -n 2 "$HOUT")"
@@ -1030,9 +1051,10 @@ test_queue_faults()
 	done
 
 	# the helper is deleted while 1000 packets wait; then their verdicts.
-	# The deletion drops what waits in the namespace's queues: the
-	# verdicts are refused.  Another namespace's queue keeps its packets,
-	# conntrack-tracked ones included.
+	# Removing the rule that holds it drops what waits in the namespace's
+	# queues (xt_CT does so for any rule with a helper), and so would the
+	# deletion: the verdicts are refused.  Another namespace's queue keeps
+	# its packets, conntrack-tracked ones included.
 	local other=/tmp/nf_cthelper_other.$$ opid
 	rm -f /tmp/nf_cthelper_release.$$ "$other.release"
 	cx nft -f - <<EOF
@@ -1046,27 +1068,27 @@ EOF
 	ip netns exec "$cli" "$HELPER" helper -n other -q 3 -p udp -L 10 \
 		-H "$other.release" >"$other" 2>&1 &
 	opid=$!
-	busywait 5000 grep -q '^ready' "$other"
+	waitfor 30000 grep -q '^ready' "$other"
 	# shellcheck disable=SC2016 # expanded by that bash
 	cx bash -c 'exec 3>/dev/udp/10.0.1.1/7777
 		for i in $(seq 10); do echo "o$i" >&3; done' 2>/dev/null
 	start_helper -n toy-udp -q 1 -p udp -L 1000 \
 		-H /tmp/nf_cthelper_release.$$
 	udp_burst 1000
-	busywait 30000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 1000 ]"
-	busywait 5000 sh -c "[ \$(grep -c '^packet' $other) -ge 10 ]"
+	waitfor 30000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 1000 ]"
+	waitfor 10000 sh -c "[ \$(grep -c '^packet' $other) -ge 10 ]"
 	sx iptables -t raw -D PREROUTING -p udp --dport 5555 \
 		-j CT --helper toy-udp
 	out=$(ctl del name=toy-udp)
 	touch /tmp/nf_cthelper_release.$$ "$other.release"
 	if [ "$out" = ok ] &&
-	   busywait 30000 grep -q '^released 1000 refused 1000' "$HOUT"; then
+	   waitfor 30000 grep -q '^released 1000 refused 1000' "$HOUT"; then
 		pass "helper-deleted-with-queued-packets"
 	else
 		fail "helper-deleted-with-queued-packets" \
 			"del: $out; $(tail -n 2 "$HOUT")"
 	fi
-	if busywait 10000 grep -q '^released 10 refused 0' "$other"; then
+	if waitfor 10000 grep -q '^released 10 refused 0' "$other"; then
 		pass "helper-deleted-other-netns-queue-kept"
 	else
 		fail "helper-deleted-other-netns-queue-kept" \
@@ -1089,11 +1111,7 @@ test_netns_teardown()
 
 	flush_helpers
 	setup_datapath || { fail "netns-teardown-setup" "namespaces"; return; }
-	CTLNS=$srv
-	ctl new name=toy-udp tuple=2:17 policy=1:u/8/30 privlen=32 queue=1 \
-		status=1 >/dev/null
-	ctl new name=toy tuple=2:6 policy=2:toy/8/30:toy-b/8/30 privlen=32 \
-		status=1 >/dev/null
+	datapath_helpers 2
 	attach_xt 2>/dev/null
 	sx nft -f - <<EOF
 table ip hold {
@@ -1107,10 +1125,10 @@ EOF
 	start_helper -n toy-udp -q 1 -p udp -S
 	udp_burst 10
 	connects 10.0.1.1 2121
-	busywait 3000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 1 ]"
+	waitfor 10000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 1 ]"
 	CTLNS=""
 	cleanup_ns "$srv" "$cli"
-	if busywait 30000 sh -c "! ip link show $peer >/dev/null 2>&1"; then
+	if waitfor 30000 sh -c "! ip link show $peer >/dev/null 2>&1"; then
 		pass "netns-teardown-completes"
 	else
 		fail "netns-teardown-completes" "namespace still there"
@@ -1277,7 +1295,7 @@ test_userns()
 	setpriv --reuid=65534 --regid=65534 --clear-groups \
 		unshare -Urn sleep 600 &
 	UPIDS=($!)
-	busywait 5000 ux true
+	waitfor 30000 ux true
 	ux ip link set lo up
 
 	out=$(ux "$HELPER" ctl new "${TOY[@]}" status=1 2>&1)
@@ -1327,8 +1345,8 @@ EOF
 	done
 	ux "$HELPER" helper -n toy -q 0 >"$uout" 2>&1 &
 	UPIDS+=($!)
-	if ! busywait 5000 grep -q '^ready' "$uout" ||
-	   ! busywait 5000 listens 3000; then
+	if ! waitfor 30000 grep -q '^ready' "$uout" ||
+	   ! waitfor 30000 listens 3000; then
 		fail "userns-setup" "$(cat "$uout")"
 	elif connects 127.0.0.1 3000; then
 		fail "userns-related-needs-expectation" "port 3000 reachable"
