@@ -43,7 +43,7 @@ cleanup()
 trap cleanup EXIT
 
 # waitfor MS CMD...: CMD succeeds within MS milliseconds.  It polls ten
-# times a second rather than busywait's back to back: on a slow machine
+# times a second, where busywait polls back to back: on a slow machine
 # what is awaited needs the CPU.
 waitfor()
 {
