@@ -355,6 +355,9 @@ FLOW='src=10.0.1.2 dst=10.0.1.1 sport=[0-9]* dport=2121'
 # On the server, tcp/2121 gets the "toy" helper and udp/5555 "toy-udp";
 # the input policy drops any other new tcp or udp flow but tcp/2123; echo
 # servers listen on tcp 2121, 2123 and 3000-3010, a sink on udp 5555.
+# Each echo server forks and execs cat for a connection; once the client
+# has sent its line and shut its side, socat gives cat half a second to
+# answer by default, too little on a debug kernel under emulation: -t 10.
 setup_datapath()
 {
 	local opts=ipv6only=0,reuseaddr,fork port
@@ -381,7 +384,8 @@ table inet filter {
 }
 EOF
 	for port in 2121 2123 $(seq 3000 3010); do
-		sx socat "TCP6-LISTEN:$port,$opts" EXEC:cat 2>/dev/null &
+		sx socat -t 10 "TCP6-LISTEN:$port,$opts" EXEC:cat \
+			2>/dev/null &
 	done
 	UDPSINK=/tmp/nf_cthelper_udp.$$
 	sx socat -u UDP-RECV:5555 "OPEN:$UDPSINK,creat,trunc" 2>/dev/null &
@@ -1353,7 +1357,7 @@ table inet t {
 }
 EOF
 	for port in 2121 3000; do
-		ux socat "TCP-LISTEN:$port,reuseaddr,fork" EXEC:cat \
+		ux socat -t 10 "TCP-LISTEN:$port,reuseaddr,fork" EXEC:cat \
 			2>/dev/null &
 		UPIDS+=($!)
 	done
