@@ -21,18 +21,21 @@ busywait 30000 grep -q ready /tmp/helper.out || fail "helper: $(cat /tmp/helper.
 ip netns exec s iptables -t raw -A PREROUTING -p udp --dport 5555 -j CT --helper toy ||
 	fail "CT --helper toy refused"
 
+# seen N: the daemon has printed N packets
+seen() {
+	[ "$(grep -c '^packet' /tmp/helper.out)" -ge "$1" ]
+}
+
 # three datagrams of one flow (one socket); each is sent once the daemon
 # has seen the one before, and given a moment for its verdict
+export -f busywait seen
 # shellcheck disable=SC2016 # expanded by that bash
 ip netns exec c bash -c 'exec 3>/dev/udp/192.0.2.1/5555
 	n=0
 	for m in "first, no data" "DATA hello42" "third"; do
 		printf "%s" "$m" >&3
 		n=$((n + 1))
-		for i in $(seq 100); do
-			[ "$(grep -c "^packet" /tmp/helper.out)" -ge $n ] && break
-			sleep 0.1
-		done
+		busywait 10000 seen $n
 		sleep 0.2
 	done'
 wait $hpid || fail "helper exited early: $(cat /tmp/helper.out)"

@@ -441,14 +441,15 @@ control()
 			>/dev/null 2>&1
 }
 
-# expect_lets_in NAME PORT: a control connection (to $CPORT) asks the
-# helper for an expectation to PORT, which then lets a new flow in
+# expect_lets_in NAME PORT [ADDR [LOG]]: a control connection (to ADDR,
+# 10.0.1.1 unless given, port $CPORT) asks the helper for an expectation
+# to PORT, which then lets a new flow in; LOG is the daemon's ($HOUT)
 expect_lets_in()
 {
-	local name=$1 port=$2
+	local name=$1 port=$2 addr=${3:-10.0.1.1}
 
-	control 10.0.1.1 "EXPECT $port" &
-	expect_connects "$name" 10.0.1.1 "$port" "$HOUT"
+	control "$addr" "EXPECT $port" &
+	expect_connects "$name" "$addr" "$port" "${4:-$HOUT}"
 	wait %%
 }
 
@@ -656,12 +657,11 @@ test_datapath()
 	local cpid=$!
 	exec 7>/tmp/nf_cthelper_in.$$
 	echo hello >&7
-	waitfor 10000 flow_helped
-	out=$(sx conntrack -L -p tcp 2>/dev/null | grep 2121)
-	if grep -q "$FLOW .*helper=toy" <<<"$out"; then
+	if waitfor 10000 flow_helped; then
 		pass "no-listener-true-orientation"
 	else
-		fail "no-listener-true-orientation" "$out"
+		fail "no-listener-true-orientation" \
+			"$(sx conntrack -L -p tcp 2>/dev/null | grep 2121)"
 	fi
 	start_helper -n toy -q 0
 	echo "EXPECT 3004" >&7
@@ -1371,10 +1371,7 @@ EOF
 	else
 		pass "userns-related-needs-expectation"
 	fi
-	control 127.0.0.1 "EXPECT 3000" &
-	expect_connects userns-expectation-lets-related-in 127.0.0.1 3000 \
-		"$uout"
-	wait %%
+	expect_lets_in userns-expectation-lets-related-in 3000 127.0.0.1 "$uout"
 	kill -9 "${UPIDS[@]}" 2>/dev/null
 	wait "${UPIDS[@]}" 2>/dev/null
 	UPIDS=()
