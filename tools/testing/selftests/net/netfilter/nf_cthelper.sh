@@ -508,7 +508,7 @@ queue_stat()
 
 test_datapath()
 {
-	local out lines=() i
+	local out lines=() i clients
 
 	flush_helpers
 	setup_datapath || { fail "datapath-setup" "namespaces"; return; }
@@ -650,13 +650,8 @@ test_datapath()
 	# direction with its helper; a restarted daemon helps that same
 	# connection again
 	sx conntrack -F >/dev/null 2>&1
-	rm -f /tmp/nf_cthelper_in.$$
-	mkfifo /tmp/nf_cthelper_in.$$
-	cx socat -u -t 30 "PIPE:/tmp/nf_cthelper_in.$$" \
-		TCP:10.0.1.1:2121,connect-timeout=10 >/dev/null 2>&1 &
-	local cpid=$!
-	exec 7>/tmp/nf_cthelper_in.$$
-	echo hello >&7
+	clients=()
+	long_lived 7
 	if waitfor 10000 flow_helped; then
 		pass "no-listener-true-orientation"
 	else
@@ -666,10 +661,7 @@ test_datapath()
 	start_helper -n toy -q 0
 	echo "EXPECT 3004" >&7
 	expect_connects restarted-daemon-helps-old-flow 10.0.1.1 3004 "$HOUT"
-	exec 7>&-
-	kill "$cpid" 2>/dev/null
-	wait "$cpid" 2>/dev/null
-	rm -f /tmp/nf_cthelper_in.$$
+	end_long_lived 7
 	stop_helper
 
 	test_policy
@@ -879,13 +871,43 @@ drained()
 	[ "$("$1")" -le "$2" ]
 }
 
+# long_lived FD: a control connection from the client, fed through a fifo
+# opened on FD and greeted once; its socat joins clients
+long_lived()
+{
+	local fifo=/tmp/nf_cthelper_ll$1.$$
+
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	# not through cx: $! must be socat itself
+	ip netns exec "$cli" socat -u -t 60 "PIPE:$fifo" \
+		TCP:10.0.1.1:2121,connect-timeout=10 >/dev/null 2>&1 &
+	clients+=($!)
+	eval "exec $1>$fifo"
+	echo hello >&"$1"
+}
+
+# end_long_lived FD...: close the fifos and end the clients, which
+# processes started since hold the fifos open too
+end_long_lived()
+{
+	local fd
+
+	for fd in "$@"; do
+		eval "exec $fd>&-"
+		rm -f "/tmp/nf_cthelper_ll$fd.$$"
+	done
+	kill "${clients[@]}" 2>/dev/null
+	wait "${clients[@]}" 2>/dev/null
+}
+
 # The daemon is killed and restarted while control connections come and
 # go: established connections survive and are helped again, new ones are
 # helped, and when the load is over, the conntrack and expectation tables
 # are back to where they were.
 test_restart_under_load()
 {
-	local t base_ct base_exp end load i fifo established clients=()
+	local t base_ct base_exp end load i established clients=()
 
 	# short timeouts, so that the tables drain within the test
 	for t in syn_sent syn_recv fin_wait close_wait last_ack time_wait \
@@ -901,15 +923,7 @@ test_restart_under_load()
 	start_helper -n toy -q 0
 	# three long-lived control connections, fed through fifos on fds 7-9
 	for i in 7 8 9; do
-		fifo=/tmp/nf_cthelper_ll$i.$$
-		rm -f "$fifo"
-		mkfifo "$fifo"
-		# not through cx: $! must be socat itself
-		ip netns exec "$cli" socat -u -t 60 "PIPE:$fifo" \
-			TCP:10.0.1.1:2121,connect-timeout=10 >/dev/null 2>&1 &
-		clients+=($!)
-		eval "exec $i>$fifo"
-		echo hello >&"$i"
+		long_lived "$i"
 	done
 
 	# new connections, one command each, for 8 seconds; the daemon is
@@ -938,11 +952,14 @@ test_restart_under_load()
 			"$established of 3 long-lived connections left"
 	fi
 
-	# the old connections and a new one are helped by the new daemon
+	# the old connections and a new one are helped by the new daemon; the
+	# new one stays open too, as its expectation goes when its conntrack
+	# does, which with these timeouts is a second after it closes
+	long_lived 6
 	echo "EXPECT 3201" >&7
 	echo "EXPECT 3202" >&8
 	echo "EXPECT 3203" >&9
-	control 10.0.1.1 "EXPECT 3204" &
+	echo "EXPECT 3204" >&6
 	if waitfor 30000 has_expect dport=3201 &&
 	   waitfor 10000 has_expect dport=3202 &&
 	   waitfor 10000 has_expect dport=3203 &&
@@ -952,13 +969,8 @@ test_restart_under_load()
 		fail "restart-under-load-helps-old-and-new" \
 			"$(sx conntrack -L expect 2>&1); $(tail -n 5 "$HOUT")"
 	fi
-	wait %%
 
-	# processes started since hold the fifos open too: end the clients
-	exec 7>&- 8>&- 9>&-
-	kill "${clients[@]}" 2>/dev/null
-	wait "${clients[@]}" 2>/dev/null
-	rm -f /tmp/nf_cthelper_ll[789].$$
+	end_long_lived 6 7 8 9
 	if waitfor 60000 drained ct_count "$base_ct" &&
 	   waitfor 45000 drained exp_count "$base_exp"; then
 		pass "restart-under-load-tables-drain"
