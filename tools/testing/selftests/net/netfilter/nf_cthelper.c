@@ -456,21 +456,40 @@ struct pkt {
 	bool has_ct;
 };
 
+/* Send NLH asking for an ack and read the ack into BUF: 0 or -errno. */
+static int request(struct nlmsghdr *nlh, char *buf)
+{
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0 ||
+	    mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Send NLH and return the error its ack carries. */
 static int talk(struct nlmsghdr *nlh)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	int n;
+	const struct nlmsghdr *ack = (struct nlmsghdr *)buf;
+	int err = request(nlh, buf);
 
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0)
-		return -errno;
-	nlh = (struct nlmsghdr *)buf;
-	if (nlh->nlmsg_type != NLMSG_ERROR)
+	if (err)
+		return err;
+	if (ack->nlmsg_type != NLMSG_ERROR)
 		return -EPROTO;
-	return ((struct nlmsgerr *)mnl_nlmsg_get_payload(nlh))->error;
+	return ((struct nlmsgerr *)mnl_nlmsg_get_payload(ack))->error;
+}
+
+/* Send NLH and print its ack. */
+static int send_print_ack(struct nlmsghdr *nlh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	if (request(nlh, buf)) {
+		perror("netlink");
+		return 1;
+	}
+	return print_ack((struct nlmsghdr *)buf) ? 1 : 0;
 }
 
 static int register_helper(const struct opts *o)
@@ -953,19 +972,6 @@ static int run_helper(int argc, char *argv[])
 				return 0;
 		}
 	}
-}
-
-/* Send NLH, which asks for an ack, and print the ack. */
-static int send_print_ack(struct nlmsghdr *nlh)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0 ||
-	    mnl_socket_recvfrom(nl, buf, sizeof(buf)) < 0) {
-		perror("netlink");
-		return 1;
-	}
-	return print_ack((struct nlmsghdr *)buf) ? 1 : 0;
 }
 
 /* ctnew HELPER SPORT: ctnetlink creates the TCP conntrack

@@ -22,6 +22,9 @@ nsb=""
 CTLNS=""
 # processes in the unprivileged user and network namespace
 UPIDS=()
+# how the flow helpers run a command on the server and the client side
+SX=sx
+CX=cx
 
 checktool "iptables --version" "run test without iptables"
 checktool "conntrack --version" "run test without conntrack"
@@ -319,13 +322,13 @@ has_expect()
 	local pattern=$1
 
 	shift
-	"${SX:-sx}" conntrack -L expect "$@" 2>/dev/null | grep -q "$pattern"
+	"$SX" conntrack -L expect "$@" 2>/dev/null | grep -q "$pattern"
 }
 
 # listens PORT: a tcp socket listens on PORT on the server
 listens()
 {
-	"${SX:-sx}" ss -ltn | grep -q ":$1 "
+	"$SX" ss -ltn | grep -q ":$1 "
 }
 
 queued()
@@ -437,7 +440,7 @@ control()
 	[[ "$addr" == *:* ]] && addr="[$addr]"
 	shift
 	(printf '%s\n' "$@"; sleep 1) |
-		"${CX:-cx}" socat -t 3 - "TCP:$addr:$port,connect-timeout=10" \
+		"$CX" socat -t 3 - "TCP:$addr:$port,connect-timeout=10" \
 			>/dev/null 2>&1
 }
 
@@ -478,7 +481,7 @@ connects()
 
 	[[ "$addr" == *:* ]] && addr="[$addr]"
 	echo ping |
-		"${CX:-cx}" socat -t 10 - "TCP:$addr:$2,connect-timeout=8" \
+		"$CX" socat -t 10 - "TCP:$addr:$2,connect-timeout=8" \
 			2>/dev/null |
 		grep -q ping
 }
