@@ -21,6 +21,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/tcp.h>
+#include <linux/u64_stats_sync.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
@@ -32,6 +33,7 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
+#include <net/netfilter/nf_conntrack_seqadj.h>
 #include <net/netfilter/nf_queue.h>
 
 /* Longest expectation timeout we accept, in seconds: the expectation timer
@@ -45,12 +47,48 @@
  */
 #define NFNL_CTHELPER_VALIDATE	(NL_VALIDATE_STRICT & ~NL_VALIDATE_STRICT_ATTRS)
 
+/* What became of the packets of a helper's flows, per CPU: the help
+ * function and nfnetlink_queue count at packet rate, also when no daemon
+ * runs.
+ */
+struct nfnl_cthelper_stats {
+	u64_stats_t			cnt[__NF_CT_HELPER_ACCT_MAX];
+	struct u64_stats_sync		syncp;
+};
+
 struct nfnl_cthelper {
 	struct list_head		list;
 	struct nf_conntrack_helper	helper;
 	struct nf_conntrack_expect_policy policy[NF_CT_MAX_EXPECT_CLASSES];
+	struct nfnl_cthelper_stats __percpu *stats;
+	u16				queue_num;
 	struct rcu_head			rcu;
 };
+
+static struct nfnl_cthelper *nfnl_cthelper(struct nf_conntrack_helper *helper)
+{
+	return container_of(helper, struct nfnl_cthelper, helper);
+}
+
+/* helper->account: nfnetlink_queue and the help function count here */
+static void nfnl_cthelper_account(struct nf_conntrack_helper *helper,
+				  enum nf_ct_helper_acct what)
+{
+	struct nfnl_cthelper_stats *stats;
+	unsigned long flags;
+
+	stats = get_cpu_ptr(nfnl_cthelper(helper)->stats);
+	flags = u64_stats_update_begin_irqsave(&stats->syncp);
+	u64_stats_inc(&stats->cnt[what]);
+	u64_stats_update_end_irqrestore(&stats->syncp, flags);
+	put_cpu_ptr(nfnl_cthelper(helper)->stats);
+}
+
+static void nfnl_cthelper_free(struct nfnl_cthelper *h)
+{
+	free_percpu(h->stats);
+	kfree(h);
+}
 
 /* A helper belongs to the network namespace that registered it: only that
  * namespace sees it here and finds it by name (helper->net), and its
@@ -79,15 +117,20 @@ static struct list_head *nfnl_cthelper_list(const struct net *net)
  * fail-open helper must neither lose the packet nor block the flow.
  * Returning NF_ACCEPT lets nf_confirm() go on and confirm the conntrack,
  * in its true direction and with its helper, so that the flow is helped
- * again once the daemon is back.  The queue's own bypass would skip the
- * confirmation instead; it only remains for a listener that goes away
- * right after the check.  A full queue applies its own policy.
+ * again once the daemon is back.  A listener that goes away right after
+ * the check leaves the packet to the queue's bypass, after which conntrack
+ * completes it just the same.  A full queue applies its own policy.
  *
  * A fail-closed helper drops what its daemon cannot see: packets that find
- * nobody listening or the queue full.
+ * nobody listening or the queue full.  It never asks for the bypass, so a
+ * listener that goes away right after the check gets the packet dropped
+ * by nf_queue() too.
  *
  * A payload-only helper lets TCP segments without data through: the daemon
- * parses payload, conntrack follows the TCP state by itself.
+ * parses payload, conntrack follows the TCP state by itself.  Not on a flow
+ * that NAT may have to adjust: a verdict may change a queued segment's
+ * length, and the segments after it must not overtake it, or they would
+ * leave with unadjusted sequence numbers.
  */
 static bool nfnl_cthelper_has_payload(const struct sk_buff *skb,
 				      unsigned int protoff,
@@ -112,6 +155,7 @@ static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 {
 	struct nf_conntrack_helper *helper;
 	enum nf_queue_state state;
+	struct nfnl_cthelper *h;
 	unsigned int queue, flags;
 
 	helper = rcu_dereference(nfct_help(ct)->helper);
@@ -122,24 +166,27 @@ static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 	if (!(flags & NF_CT_HELPER_F_CONFIGURED))
 		return NF_ACCEPT;
 
-	if ((flags & NF_CT_HELPER_F_PAYLOAD_ONLY) &&
+	if ((flags & NF_CT_HELPER_F_PAYLOAD_ONLY) && !nfct_seqadj(ct) &&
 	    !nfnl_cthelper_has_payload(skb, protoff, ct))
 		return NF_ACCEPT;
 
-	queue = READ_ONCE(helper->queue_num);
+	h = nfnl_cthelper(helper);
+	queue = READ_ONCE(h->queue_num);
 	state = nf_queue_state(nf_ct_net(ct), queue);
 	if (state == NF_QUEUE_ROOM ||
 	    (state == NF_QUEUE_FULL && !(flags & NF_CT_HELPER_F_FAIL_CLOSED))) {
-		atomic64_inc(&helper->stats.queued);
+		/* counted by nfnetlink_queue once it has the packet */
+		if (flags & NF_CT_HELPER_F_FAIL_CLOSED)
+			return NF_QUEUE_NR(queue);
 		return NF_QUEUE_NR(queue) | NF_VERDICT_FLAG_QUEUE_BYPASS;
 	}
 
 	if (flags & NF_CT_HELPER_F_FAIL_CLOSED) {
-		atomic64_inc(&helper->stats.dropped);
+		nfnl_cthelper_account(helper, NF_CT_HELPER_ACCT_DROPPED);
 		return NF_DROP;
 	}
 
-	atomic64_inc(&helper->stats.bypassed);
+	nfnl_cthelper_account(helper, NF_CT_HELPER_ACCT_BYPASSED);
 	return NF_ACCEPT;
 }
 
@@ -493,12 +540,15 @@ static u32 nfnl_cthelper_uapi_flags(unsigned int flags)
 	return f;
 }
 
+static void nfnl_cthelper_free_rcu(struct rcu_head *head)
+{
+	nfnl_cthelper_free(container_of(head, struct nfnl_cthelper, rcu));
+}
+
+/* The last reference to a helper whose namespace is gone was dropped. */
 static void nfnl_cthelper_release(struct nf_conntrack_helper *helper)
 {
-	struct nfnl_cthelper *h = container_of(helper, struct nfnl_cthelper,
-					       helper);
-
-	kfree_rcu(h, rcu);
+	call_rcu(&nfnl_cthelper(helper)->rcu, nfnl_cthelper_free_rcu);
 }
 
 static int nfnl_cthelper_create(struct net *net,
@@ -508,7 +558,7 @@ static int nfnl_cthelper_create(struct net *net,
 {
 	struct nf_conntrack_helper *helper;
 	struct nfnl_cthelper *h;
-	int err;
+	int err, cpu;
 
 	if (nfnl_cthelper_missing(tb, NFCTH_POLICY, NULL, extack) ||
 	    nfnl_cthelper_missing(tb, NFCTH_PRIV_DATA_LEN, NULL, extack))
@@ -517,6 +567,15 @@ static int nfnl_cthelper_create(struct net *net,
 	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
 	if (!h)
 		return -ENOMEM;
+
+	h->stats = alloc_percpu_gfp(struct nfnl_cthelper_stats,
+				    GFP_KERNEL_ACCOUNT);
+	if (!h->stats) {
+		kfree(h);
+		return -ENOMEM;
+	}
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(h->stats, cpu)->syncp);
 
 	memcpy(h->policy, req->policy, sizeof(h->policy));
 
@@ -530,9 +589,10 @@ static int nfnl_cthelper_create(struct net *net,
 	helper->expect_policy = h->policy;
 	helper->expect_class_max = req->classes - 1;
 	helper->data_len = req->data_len;
-	helper->queue_num = req->queue_num;
+	h->queue_num = req->queue_num;
 	helper->flags = nfnl_cthelper_flags(req->status) |
 			nfnl_cthelper_policy_flags(req->flags);
+	helper->account = nfnl_cthelper_account;
 	helper->net = net;
 	helper->release = nfnl_cthelper_release;
 
@@ -541,7 +601,7 @@ static int nfnl_cthelper_create(struct net *net,
 		if (err == -EBUSY)
 			NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_NAME],
 					    "a kernel helper with this name and tuple exists");
-		kfree(h);
+		nfnl_cthelper_free(h);
 		return err;
 	}
 
@@ -591,7 +651,7 @@ static int nfnl_cthelper_update(struct nfnl_cthelper *h,
 	}
 
 	if (tb[NFCTH_QUEUE_NUM])
-		WRITE_ONCE(helper->queue_num, req->queue_num);
+		WRITE_ONCE(h->queue_num, req->queue_num);
 
 	flags = helper->flags;
 	if (tb[NFCTH_STATUS]) {
@@ -660,30 +720,45 @@ nfnl_cthelper_fill_class(struct sk_buff *skb, unsigned int i,
 }
 
 static int nfnl_cthelper_fill_stats(struct sk_buff *skb,
-				    const struct nf_ct_helper_stats *stats)
+				    const struct nfnl_cthelper *h)
 {
+	/* NFCTH_STATS_* for each enum nf_ct_helper_acct */
+	static const u16 type[__NF_CT_HELPER_ACCT_MAX] = {
+		[NF_CT_HELPER_ACCT_QUEUED]	= NFCTH_STATS_QUEUED,
+		[NF_CT_HELPER_ACCT_BYPASSED]	= NFCTH_STATS_BYPASSED,
+		[NF_CT_HELPER_ACCT_DROPPED]	= NFCTH_STATS_DROPPED,
+		[NF_CT_HELPER_ACCT_VERDICT]	= NFCTH_STATS_VERDICTS,
+		[NF_CT_HELPER_ACCT_EXPECTED]	= NFCTH_STATS_EXPECTED,
+	};
+	u64 sum[__NF_CT_HELPER_ACCT_MAX] = {};
 	struct nlattr *nest;
+	unsigned int start;
+	int cpu, i;
+
+	for_each_possible_cpu(cpu) {
+		const struct nfnl_cthelper_stats *stats;
+		u64 cnt[__NF_CT_HELPER_ACCT_MAX];
+
+		stats = per_cpu_ptr(h->stats, cpu);
+		do {
+			start = u64_stats_fetch_begin(&stats->syncp);
+			for (i = 0; i < __NF_CT_HELPER_ACCT_MAX; i++)
+				cnt[i] = u64_stats_read(&stats->cnt[i]);
+		} while (u64_stats_fetch_retry(&stats->syncp, start));
+
+		for (i = 0; i < __NF_CT_HELPER_ACCT_MAX; i++)
+			sum[i] += cnt[i];
+	}
 
 	nest = nla_nest_start(skb, NFCTH_STATS);
 	if (!nest)
 		return -EMSGSIZE;
 
-	if (nla_put_be64(skb, NFCTH_STATS_QUEUED,
-			 cpu_to_be64(atomic64_read(&stats->queued)),
-			 NFCTH_STATS_PAD) ||
-	    nla_put_be64(skb, NFCTH_STATS_BYPASSED,
-			 cpu_to_be64(atomic64_read(&stats->bypassed)),
-			 NFCTH_STATS_PAD) ||
-	    nla_put_be64(skb, NFCTH_STATS_DROPPED,
-			 cpu_to_be64(atomic64_read(&stats->dropped)),
-			 NFCTH_STATS_PAD) ||
-	    nla_put_be64(skb, NFCTH_STATS_VERDICTS,
-			 cpu_to_be64(atomic64_read(&stats->verdicts)),
-			 NFCTH_STATS_PAD) ||
-	    nla_put_be64(skb, NFCTH_STATS_EXPECTED,
-			 cpu_to_be64(atomic64_read(&stats->expected)),
-			 NFCTH_STATS_PAD))
-		return -EMSGSIZE;
+	for (i = 0; i < __NF_CT_HELPER_ACCT_MAX; i++) {
+		if (nla_put_be64(skb, type[i], cpu_to_be64(sum[i]),
+				 NFCTH_STATS_PAD))
+			return -EMSGSIZE;
+	}
 
 	nla_nest_end(skb, nest);
 	return 0;
@@ -718,7 +793,7 @@ static int nfnl_cthelper_fill(struct sk_buff *skb, u32 portid, u32 seq,
 	nla_nest_end(skb, nest);
 
 	if (nla_put_be32(skb, NFCTH_QUEUE_NUM,
-			 htonl(READ_ONCE(helper->queue_num))))
+			 htonl(READ_ONCE(h->queue_num))))
 		goto cancel;
 
 	nest = nla_nest_start(skb, NFCTH_POLICY);
@@ -739,7 +814,7 @@ static int nfnl_cthelper_fill(struct sk_buff *skb, u32 portid, u32 seq,
 	    nla_put_be32(skb, NFCTH_STATUS, htonl(status)) ||
 	    nla_put_be32(skb, NFCTH_FLAGS,
 			 htonl(nfnl_cthelper_uapi_flags(hflags))) ||
-	    nfnl_cthelper_fill_stats(skb, &helper->stats) < 0)
+	    nfnl_cthelper_fill_stats(skb, h) < 0)
 		goto cancel;
 
 	nlmsg_end(skb, nlh);
@@ -906,7 +981,7 @@ static int nfnl_cthelper_del(struct sk_buff *skb, const struct nfnl_info *info,
 			continue;
 		}
 		nfnl_cthelper_unlink(h);
-		kfree(h);
+		nfnl_cthelper_free(h);
 		deleted = true;
 	}
 
@@ -969,7 +1044,7 @@ static void __net_exit nfnl_cthelper_net_exit(struct net *net)
 		 * its nf_conntrack_helper_put() frees the helper.
 		 */
 		if (refcount_dec_and_test(&h->helper.refcnt))
-			kfree(h);
+			nfnl_cthelper_free(h);
 	}
 }
 
@@ -1001,6 +1076,7 @@ static void __exit nfnl_cthelper_exit(void)
 {
 	nfnetlink_subsys_unregister(&nfnl_cthelper_subsys);
 	unregister_pernet_subsys(&nfnl_cthelper_net_ops);
+	rcu_barrier();	/* nfnl_cthelper_free_rcu() */
 }
 
 module_init(nfnl_cthelper_init);

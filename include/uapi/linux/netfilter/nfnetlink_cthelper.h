@@ -46,8 +46,8 @@ enum nfnl_cthelper_type {
 enum nfnl_cthelper_stats_type {
 	NFCTH_STATS_UNSPEC,
 	NFCTH_STATS_QUEUED,	/* __be64: handed to the queue */
-	NFCTH_STATS_BYPASSED,	/* __be64: passed, nobody listening */
-	NFCTH_STATS_DROPPED,	/* __be64: dropped by NFCTH_F_FAIL_CLOSED */
+	NFCTH_STATS_BYPASSED,	/* __be64: passed unqueued, nobody listening */
+	NFCTH_STATS_DROPPED,	/* __be64: dropped: fail-closed, queue full */
 	NFCTH_STATS_VERDICTS,	/* __be64: verdicts received */
 	NFCTH_STATS_EXPECTED,	/* __be64: expectations created by verdicts */
 	NFCTH_STATS_PAD,

@@ -16,18 +16,20 @@
  * classes, 8 expectations each, 32 bytes of private data; with -P, queue
  * only TCP segments with payload), -c CLASS for
  * expectations, -S never answer, -H FILE hold packets until FILE exists
- * then answer them all, -V the verdict, -B send a malformed NFQA_CT,
- * -M mangle, -O fail-open queue, -L queue length, -x exit after N
- * packets.
+ * then answer them all (with -R last first, with -T from two threads at
+ * once), -V the verdict, -B send a malformed NFQA_CT, -M mangle, -O
+ * fail-open queue, -L queue length, -x exit after N packets.
  *
  * Control mode sends one NEW, GET or DEL message built from its arguments,
  * possibly malformed, and prints the result; "verdict" sends one verdict
  * from a socket that owns no queue; "ctnew" asks ctnetlink for a conntrack
- * helped by a named helper (CTA_HELP).
+ * helped by a named helper (CTA_HELP); "gso" sends one UDP datagram that
+ * the kernel segments (UDP_SEGMENT).
  */
 #include <ctype.h>
 #include <endian.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
@@ -46,6 +49,9 @@
 
 #ifndef NFNL_SUBSYS_CTHELPER
 #define NFNL_SUBSYS_CTHELPER 9
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
 #endif
 
 /* Older installed headers: the attributes appended for the fail policy and
@@ -80,9 +86,10 @@ static void show_usage(void)
 	fprintf(stderr,
 		"usage: nf_cthelper helper [-q QUEUE] [-n NAME] [-p tcp|udp]\n"
 		"         [-f inet|inet6] [-r [-P]] [-c CLASS] [-S] [-M] [-B]\n"
-		"         [-V VERDICT] [-x N] [-O] [-L MAXLEN] [-H FILE]\n"
+		"         [-V VERDICT] [-x N] [-O] [-L MAXLEN] [-H FILE [-R] [-T]]\n"
 		"       nf_cthelper verdict QUEUE ID VERDICT\n"
 		"       nf_cthelper ctnew HELPER SPORT\n"
+		"       nf_cthelper gso ADDR PORT SPORT SEGSIZE SEGMENTS TEXT\n"
 		"       nf_cthelper ctl new|get|del|dump|dump-slow|stats [excl]\n"
 		"         [ATTR...]\n"
 		"ATTR: name=S name-raw=HEXBYTES tuple=L3:L4 tuple-l3=L3 tuple-l4=L4\n"
@@ -435,6 +442,8 @@ struct opts {
 	bool mangle;
 	bool bad_ct;
 	const char *hold;	/* hold packets until this file exists */
+	bool reverse;		/* ... then answer the last one first */
+	bool parallel;		/* ... from two threads at once */
 	bool fail_open;
 	bool payload_only;	/* -r: register with NFCTH_F_PAYLOAD_ONLY */
 	unsigned int maxlen;
@@ -821,22 +830,83 @@ static int queue_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Verdicts for every held packet; prints how many the kernel refused. */
+static void put_held_verdict(char *buf, const struct opts *o, uint32_t id,
+			     uint16_t flags)
+{
+	struct nfqnl_msg_verdict_hdr vh;
+	struct nlmsghdr *nlh;
+
+	nlh = nfnl_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_VERDICT, flags,
+		       AF_UNSPEC, o->queue);
+	vh.verdict = htonl(o->verdict);
+	vh.id = htonl(id);
+	mnl_attr_put(nlh, NFQA_VERDICT_HDR, sizeof(vh), &vh);
+}
+
+struct release_job {
+	const struct opts *o;
+	const uint32_t *ids;
+	unsigned int n, first;
+	pthread_barrier_t *start;
+};
+
+/* Every other held packet, from JOB->first on; no acks, which the two
+ * threads would read from the one socket in any order.
+ */
+static void *release_thread(void *arg)
+{
+	const struct release_job *job = arg;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	unsigned int i;
+
+	pthread_barrier_wait(job->start);
+	for (i = job->first; i < job->n; i += 2) {
+		put_held_verdict(buf, job->o, job->ids[i], 0);
+		mnl_socket_sendto(nl, buf, ((struct nlmsghdr *)buf)->nlmsg_len);
+	}
+	return NULL;
+}
+
+/* -T: the verdicts for the held packets from two threads that start
+ * together, so that the kernel handles them on both CPUs at once.
+ */
+static void release_parallel(const struct opts *o, const uint32_t *ids,
+			     unsigned int n)
+{
+	struct release_job job[2];
+	pthread_barrier_t start;
+	pthread_t t[2];
+	int i;
+
+	pthread_barrier_init(&start, NULL, 2);
+	for (i = 0; i < 2; i++) {
+		job[i] = (struct release_job){ o, ids, n, i, &start };
+		pthread_create(&t[i], NULL, release_thread, &job[i]);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&start);
+	printf("released %u in parallel\n", n);
+	fflush(stdout);
+}
+
+/* Verdicts for every held packet, in order or (-R) last first; prints
+ * how many the kernel refused.
+ */
 static void release_held(const struct opts *o, const uint32_t *ids,
 			 unsigned int n)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	unsigned int i, refused = 0;
-	struct nfqnl_msg_verdict_hdr vh;
-	struct nlmsghdr *nlh;
+
+	if (o->parallel) {
+		release_parallel(o, ids, n);
+		return;
+	}
 
 	for (i = 0; i < n; i++) {
-		nlh = nfnl_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_VERDICT, 0,
-			       AF_UNSPEC, o->queue);
-		vh.verdict = htonl(o->verdict);
-		vh.id = htonl(ids[i]);
-		mnl_attr_put(nlh, NFQA_VERDICT_HDR, sizeof(vh), &vh);
-		if (talk(nlh))
+		put_held_verdict(buf, o, ids[o->reverse ? n - 1 - i : i], 0);
+		if (talk((struct nlmsghdr *)buf))
 			refused++;
 	}
 	printf("released %u refused %u\n", n, refused);
@@ -855,7 +925,7 @@ static int run_helper(int argc, char *argv[])
 	unsigned int seen = 0;
 	int opt, err, n;
 
-	while ((opt = getopt(argc, argv, "q:n:p:f:rPc:SMBV:x:OL:H:")) != -1) {
+	while ((opt = getopt(argc, argv, "q:n:p:f:rPc:SMBV:x:OL:H:RT")) != -1) {
 		switch (opt) {
 		case 'q':
 			o.queue = atoi(optarg);
@@ -905,6 +975,12 @@ static int run_helper(int argc, char *argv[])
 			break;
 		case 'H':
 			o.hold = optarg;
+			break;
+		case 'R':
+			o.reverse = true;
+			break;
+		case 'T':
+			o.parallel = true;
 			break;
 		case 'L':
 			o.maxlen = atoi(optarg);
@@ -997,6 +1073,41 @@ static int ctnew(const char *helper, uint16_t sport)
 	return send_print_ack(nlh);
 }
 
+/* gso ADDR PORT SPORT SEGSIZE SEGMENTS TEXT: one UDP datagram from SPORT
+ * that the kernel sends as SEGMENTS datagrams of SEGSIZE bytes, each
+ * starting with TEXT.
+ */
+static int send_gso(char *argv[])
+{
+	unsigned int seg = atoi(argv[3]), n = atoi(argv[4]), i;
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	char buf[0x10000];
+	int fd, gso = seg;
+
+	if (!seg || !n || seg * n > sizeof(buf) ||
+	    inet_pton(AF_INET, argv[0], &dst.sin_addr) != 1)
+		show_usage();
+	dst.sin_port = htons(atoi(argv[1]));
+	src.sin_port = htons(atoi(argv[2]));
+	memset(buf, '.', seg * n);
+	for (i = 0; i < n; i++) {
+		memcpy(buf + i * seg, argv[5], strnlen(argv[5], seg - 1));
+		buf[(i + 1) * seg - 1] = '\n';
+	}
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
+	    setsockopt(fd, SOL_UDP, UDP_SEGMENT, &gso, sizeof(gso)) < 0 ||
+	    sendto(fd, buf, seg * n, 0, (struct sockaddr *)&dst,
+		   sizeof(dst)) < 0) {
+		perror("gso");
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	int one = 1;
@@ -1033,6 +1144,8 @@ int main(int argc, char *argv[])
 	}
 	if (!strcmp(argv[1], "ctnew") && argc == 4)
 		return ctnew(argv[2], atoi(argv[3]));
+	if (!strcmp(argv[1], "gso") && argc == 8)
+		return send_gso(argv + 2);
 	show_usage();
 	return 2;
 }

@@ -18,6 +18,11 @@ srv=""
 cli=""
 nsa=""
 nsb=""
+bsrv=""
+bcli=""
+bbr=""
+# pid of the last listener started
+LPID=""
 # ctl runs in this namespace when set
 CTLNS=""
 # processes in the unprivileged user and network namespace
@@ -1393,6 +1398,464 @@ EOF
 	rm -f "$uout"
 }
 
+# nat_2122 add|delete: tcp/2122 on the server is translated to the echo
+# server on 2121 and gets the toy helper
+nat_2122()
+{
+	if [ "$1" = add ]; then
+		sx nft -f - <<EOF || return 1
+table ip cthelper-nat {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		tcp dport 2122 dnat to 10.0.1.1:2121
+	}
+}
+EOF
+		sx iptables -t raw -A PREROUTING -p tcp --dport 2122 \
+			-j CT --helper toy
+	else
+		sx iptables -t raw -D PREROUTING -p tcp --dport 2122 \
+			-j CT --helper toy
+		sx nft delete table ip cthelper-nat
+	fi
+}
+
+# udp_from SPORT PORT TEXT: one datagram from the client's SPORT
+udp_from()
+{
+	printf '%s\n' "$3" |
+		cx socat -u - "UDP:10.0.1.1:$2,sourceport=$1" 2>/dev/null
+}
+
+# seen_at_least N FILE: a daemon's output shows N packets
+seen_at_least()
+{
+	[ "$(grep -c '^packet' "$2")" -ge "$1" ]
+}
+
+# listener Q LOG: a daemon that accepts what queue Q gets, in $srv; its
+# pid is in $LPID
+listener()
+{
+	ip netns exec "$srv" "$HELPER" helper -n none -q "$1" >"$2" 2>&1 &
+	LPID=$!
+	waitfor 30000 grep -q '^ready' "$2"
+}
+
+# A hook registered while the packet waits in the queue shifts the index
+# of the hook that queued it: the packet is completed all the same, and
+# reaches the daemon once.
+test_hook_added_while_queued()
+{
+	local rel=/tmp/nf_cthelper_rel.$$
+
+	rm -f "$rel"
+	start_helper -n toy-udp -q 1 -p udp -H "$rel"
+	udp_from 4001 5555 hook-added
+	if ! waitfor 10000 seen_at_least 1 "$HOUT"; then
+		fail "hook-added-while-queued-seen-once" "nothing queued"
+		stop_helper
+		return
+	fi
+	sx nft -f - <<EOF
+table inet late {
+	chain in {
+		type filter hook input priority 10; policy accept;
+	}
+}
+EOF
+	touch "$rel"
+	if waitfor 10000 grep -q hook-added "$UDPSINK" &&
+	   [ "$(queued)" -eq 1 ]; then
+		pass "hook-added-while-queued-seen-once"
+	else
+		fail "hook-added-while-queued-seen-once" \
+			"the daemon saw it $(queued) times"
+	fi
+	if sx conntrack -L -p udp --sport 4001 2>/dev/null |
+	   grep -q 'dport=5555 .*helper=toy-udp'; then
+		pass "hook-added-while-queued-completed"
+	else
+		fail "hook-added-while-queued-completed" \
+			"$(sx conntrack -L -p udp 2>&1)"
+	fi
+	stop_helper
+	sx nft delete table inet late
+	rm -f "$rel"
+}
+
+# The first datagram of a flow sent as one GSO packet: the queue segments
+# it, and the segments share the unconfirmed conntrack that only the first
+# may confirm.  Answered last first, the other segments are dropped;
+# answered from two threads at once, the conntrack is confirmed once and
+# nothing warns (the console is checked).
+test_gso_first_datagram()
+{
+	local rel=/tmp/nf_cthelper_rel.$$ ev=/tmp/nf_cthelper_ev.$$ evpid
+
+	rm -f "$rel"
+	start_helper -n toy-udp -q 1 -p udp -H "$rel" -R
+	cx "$HELPER" gso 10.0.1.1 5555 4101 200 4 gso-reversed
+	waitfor 10000 seen_at_least 4 "$HOUT"
+	touch "$rel"
+	if waitfor 10000 grep -q '^released 4 ' "$HOUT" &&
+	   waitfor 10000 grep -q gso-reversed "$UDPSINK" &&
+	   [ "$(queued)" -eq 4 ] &&
+	   [ "$(grep -c gso-reversed "$UDPSINK")" -eq 1 ] &&
+	   sx conntrack -L -p udp --sport 4101 2>/dev/null |
+	   grep -q helper=toy-udp; then
+		pass "gso-later-segments-do-not-confirm"
+	else
+		fail "gso-later-segments-do-not-confirm" \
+			"$(queued) queued, $(grep -c gso-reversed "$UDPSINK") delivered"
+	fi
+	stop_helper
+
+	rm -f "$rel"
+	ip netns exec "$srv" conntrack -E -e NEW -p udp --sport 4102 \
+		>"$ev" 2>/dev/null &
+	evpid=$!
+	start_helper -n toy-udp -q 1 -p udp -H "$rel" -T
+	cx "$HELPER" gso 10.0.1.1 5555 4102 200 8 gso-parallel
+	waitfor 10000 seen_at_least 8 "$HOUT"
+	touch "$rel"
+	if waitfor 10000 grep -q '^released 8 in parallel' "$HOUT" &&
+	   waitfor 10000 grep -q gso-parallel "$UDPSINK" &&
+	   waitfor 10000 grep -q NEW "$ev" &&
+	   [ "$(grep -c NEW "$ev")" -eq 1 ]; then
+		pass "gso-parallel-verdicts-one-confirmation"
+	else
+		fail "gso-parallel-verdicts-one-confirmation" \
+			"$(grep -c NEW "$ev") confirmations: $(tail -n 2 "$HOUT")"
+	fi
+	kill "$evpid" 2>/dev/null
+	wait "$evpid" 2>/dev/null
+	stop_helper
+	rm -f "$rel" "$ev"
+}
+
+# A queue rule in the raw table after a CT rule: the packet still carries
+# the rule's template, which no NFQA_CT describes and no verdict changes.
+test_template()
+{
+	local log=/tmp/nf_cthelper_tmpl.$$
+
+	sx iptables -t raw -A PREROUTING -p udp --dport 5556 \
+		-j CT --helper toy-udp
+	sx iptables -t raw -A PREROUTING -p udp --dport 5556 \
+		-j NFQUEUE --queue-num 2
+	sx nft insert rule inet filter input udp dport 5556 accept
+	ip netns exec "$srv" "$HELPER" helper -n toy-udp -q 2 -p udp \
+		>"$log" 2>&1 &
+	LPID=$!
+	waitfor 30000 grep -q '^ready' "$log"
+	udp_from 4201 5556 "DATA tmpl42"
+	udp_from 4201 5556 "second"
+	waitfor 10000 seen_at_least 2 "$log"
+	if [ "$(grep -c '^packet.* ct=0 ' "$log")" -eq 2 ]; then
+		pass "template-no-nfqa-ct"
+	else
+		fail "template-no-nfqa-ct" "$(grep '^packet' "$log")"
+	fi
+	if ! grep -q 'priv=tmpl42' "$log" &&
+	   sx conntrack -L -p udp --sport 4201 2>/dev/null |
+	   grep -q 'dport=5556 .*helper=toy-udp'; then
+		pass "template-verdict-changes-nothing"
+	else
+		fail "template-verdict-changes-nothing" \
+			"$(grep '^packet' "$log"); $(sx conntrack -L -p udp 2>&1)"
+	fi
+	kill -9 "$LPID" 2>/dev/null
+	wait "$LPID" 2>/dev/null
+	sx iptables -t raw -F PREROUTING
+	attach_xt
+	rm -f "$log"
+}
+
+# Another program queues the packets of the helper's flows (queue 5,
+# before conntrack confirms them): its verdicts are not the helper's, and
+# the helper counts exactly the packets its daemon saw.
+test_counters_own_packets()
+{
+	local log=/tmp/nf_cthelper_q5.$$ q v seen
+
+	sx nft -f - <<EOF
+table inet other {
+	chain in {
+		type filter hook input priority -10; policy accept;
+		tcp dport 2121 queue num 5
+	}
+}
+EOF
+	listener 5 "$log"
+	start_helper -n toy -q 0
+	q=$(stat toy 2:6 queued)
+	v=$(stat toy 2:6 verdicts)
+	control 10.0.1.1 "one" "two" "three"
+	waitfor 10000 all_answered toy 2:6 $((q - v))
+	seen=$(queued)
+	if [ $(($(stat toy 2:6 queued) - q)) -eq "$seen" ] &&
+	   [ $(($(stat toy 2:6 verdicts) - v)) -eq "$seen" ] &&
+	   [ "$seen" -gt 0 ] && seen_at_least 1 "$log"; then
+		pass "stats-other-queue-not-counted"
+	else
+		fail "stats-other-queue-not-counted" \
+			"daemon saw $seen, $(ctl stats name=toy tuple=2:6) (was queued=$q verdicts=$v)"
+	fi
+	stop_helper
+	kill -9 "$LPID" 2>/dev/null
+	wait "$LPID" 2>/dev/null
+	sx nft delete table inet other
+	rm -f "$log"
+}
+
+# Fail-closed while the daemon comes and goes under traffic: no datagram
+# reaches the server without a daemon having seen it.
+test_fail_closed_flapping()
+{
+	local log=/tmp/nf_cthelper_flap.$$ end flap seen got
+
+	ctl new name=toy-udp tuple=2:17 flags=1 >/dev/null
+	: >"$log"
+	end=$(($(date +%s) + 6))
+	(
+		while [ "$(date +%s)" -lt $end ]; do
+			ip netns exec "$srv" "$HELPER" helper -n toy-udp -q 1 \
+				-p udp >>"$log" 2>&1 &
+			sleep "0.$((RANDOM % 3 + 1))"
+			kill -9 $! 2>/dev/null
+			wait $! 2>/dev/null
+		done
+	) &
+	flap=$!
+	cx bash -c "exec 3>/dev/udp/10.0.1.1/5555
+		for i in \$(seq 300); do
+			printf 'flap%05d\n' \$i >&3
+			sleep 0.01
+		done" 2>/dev/null
+	wait "$flap"
+	seen=$(grep -c '^packet' "$log")
+	got=$(grep -c '^flap' "$UDPSINK")
+	if [ "$seen" -gt 0 ] && [ "$got" -le "$seen" ]; then
+		pass "fail-closed-flapping-nothing-unseen"
+	else
+		fail "fail-closed-flapping-nothing-unseen" \
+			"$got delivered, $seen seen by a daemon"
+	fi
+	ctl new name=toy-udp tuple=2:17 flags=0 >/dev/null
+	rm -f "$log"
+}
+
+# Payload-only on a flow that NAT adjusts: a resized data segment must not
+# be overtaken by the segments after it, so the helper queues them all.
+test_payload_only_nat()
+{
+	local out
+
+	ctl new name=toy tuple=2:6 flags=2 >/dev/null
+	start_helper -n toy -q 0 -M
+	nat_2122 add
+	out=$( (printf 'MANGLE\n'; sleep 1; printf 'after\n'; sleep 1) |
+		cx socat -t 3 - TCP:10.0.1.1:2122,connect-timeout=10 \
+			2>/dev/null)
+	if [ "$out" = $'MANGLED-BY-HELPER\nafter' ] &&
+	   grep -q '^packet.* data=0 ' "$HOUT"; then
+		pass "payload-only-nat-queues-in-order"
+	else
+		fail "payload-only-nat-queues-in-order" \
+			"got '$out', $(grep -c '^packet.* data=0 ' "$HOUT") empty segments queued"
+	fi
+	nat_2122 delete
+	stop_helper
+	ctl new name=toy tuple=2:6 flags=0 >/dev/null
+}
+
+# Many flows at once, their verdicts sent from two threads, while another
+# program queues the same flows over two queues (--queue-balance): every
+# flow is helped and confirmed, and the helper counts its own packets.
+test_parallel_flows()
+{
+	local rel=/tmp/nf_cthelper_rel.$$ l5=/tmp/nf_cthelper_l5.$$
+	local l6=/tmp/nf_cthelper_l6.$$ p5 q v i ok=0 helped pids=()
+
+	sx iptables -I INPUT -p tcp --dport 2121 \
+		-j NFQUEUE --queue-balance 5:6
+	listener 5 "$l5"
+	p5=$LPID
+	listener 6 "$l6"
+	touch "$rel"
+	start_helper -n toy -q 0 -H "$rel" -T
+	q=$(stat toy 2:6 queued)
+	v=$(stat toy 2:6 verdicts)
+	for i in $(seq 16); do
+		echo "ping$i" | cx socat -t 10 - \
+			"TCP:10.0.1.1:2121,connect-timeout=10,sourceport=$((4300 + i))" \
+			>"/tmp/nf_cthelper_par$i.$$" 2>/dev/null &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for i in $(seq 16); do
+		grep -q "ping$i" "/tmp/nf_cthelper_par$i.$$" && ok=$((ok + 1))
+		rm -f "/tmp/nf_cthelper_par$i.$$"
+	done
+	helped=$(sx conntrack -L -p tcp --dport 2121 2>/dev/null |
+		grep -c 'sport=43[0-9][0-9] .*ASSURED.*helper=toy')
+	if [ "$ok" -eq 16 ] && [ "$helped" -eq 16 ]; then
+		pass "parallel-flows-helped"
+	else
+		fail "parallel-flows-helped" "$ok answered, $helped helped"
+	fi
+	if waitfor 10000 all_answered toy 2:6 $((q - v)) &&
+	   [ $(($(stat toy 2:6 queued) - q)) -eq "$(queued)" ] &&
+	   seen_at_least 1 "$l5" && seen_at_least 1 "$l6"; then
+		pass "parallel-flows-counted-once"
+	else
+		fail "parallel-flows-counted-once" \
+			"daemon saw $(queued), $(ctl stats name=toy tuple=2:6) (was queued=$q verdicts=$v)"
+	fi
+	stop_helper
+	kill -9 "$p5" "$LPID" 2>/dev/null
+	wait "$p5" "$LPID" 2>/dev/null
+	sx iptables -D INPUT -p tcp --dport 2121 \
+		-j NFQUEUE --queue-balance 5:6
+	rm -f "$rel" "$l5" "$l6"
+}
+
+# Reordered and duplicated segments on a flow whose payload the helper
+# resizes: the sequence adjustment follows every retransmission.
+test_reorder_resize()
+{
+	local out i
+
+	start_helper -n toy -q 0 -M
+	nat_2122 add
+	cx tc qdisc add dev veth0 root netem delay 20ms 20ms duplicate 20%
+	sx tc qdisc add dev veth0 root netem delay 20ms 20ms duplicate 20%
+	out=$( (for i in 1 2 3 4 5; do printf 'MANGLE\n'; sleep 0.3; done
+		printf 'after\n'; sleep 3) |
+		cx socat -t 5 - TCP:10.0.1.1:2122,connect-timeout=10 \
+			2>/dev/null)
+	if [ "$(grep -c '^MANGLED-BY-HELPER$' <<<"$out")" -eq 5 ] &&
+	   [ "$(tail -n 1 <<<"$out")" = after ]; then
+		pass "reorder-duplicate-resize-stream-intact"
+	else
+		fail "reorder-duplicate-resize-stream-intact" "got '$out'"
+	fi
+	cx tc qdisc del dev veth0 root
+	sx tc qdisc del dev veth0 root
+	nat_2122 delete
+	stop_helper
+}
+
+# Completion after the verdict: conntrack finishes what its confirm hook
+# left undone when the helper queued a packet, whatever happens to the
+# hooks, the queue or the packet meanwhile.
+test_completion()
+{
+	flush_helpers
+	setup_datapath || { fail "completion-setup" "namespaces"; return; }
+	datapath_helpers 2
+	attach_xt || { fail "completion-attach" "CT --helper refused"; return; }
+
+	test_hook_added_while_queued
+	test_gso_first_datagram
+	test_template
+	test_counters_own_packets
+	test_fail_closed_flapping
+	test_payload_only_nat
+	test_parallel_flows
+	test_reorder_resize
+	CTLNS=""
+	cleanup_ns "$srv" "$cli"
+}
+
+# bx, bcx: in the bridge's and the bridged client's namespaces
+bx()
+{
+	ip netns exec "$bbr" "$@"
+}
+
+bcx()
+{
+	ip netns exec "$bcli" "$@"
+}
+
+# A bridge between client and server, conntrack on the bridge, the helper
+# attached by a bridge-family nft ct helper object in the bridge's
+# namespace: the bridged flow is helped and completed as a routed one is.
+test_bridge()
+{
+	local log=/tmp/nf_cthelper_br.$$ port hpid
+
+	setup_ns bsrv bcli bbr || { fail "bridge-setup" "namespaces"; return; }
+	if ! { ip link add veth0 netns "$bsrv" type veth peer name vs \
+		netns "$bbr" &&
+	       ip link add veth0 netns "$bcli" type veth peer name vc \
+		netns "$bbr" &&
+	       ip -net "$bbr" link add br0 type bridge; }; then
+		fail "bridge-setup" "links"
+		cleanup_ns "$bsrv" "$bcli" "$bbr"
+		return
+	fi
+	ip -net "$bbr" link set vs master br0
+	ip -net "$bbr" link set vc master br0
+	ip -net "$bsrv" addr add 10.0.2.1/24 dev veth0
+	ip -net "$bcli" addr add 10.0.2.2/24 dev veth0
+	for port in vs vc br0; do
+		ip -net "$bbr" link set "$port" up
+	done
+	ip -net "$bsrv" link set veth0 up
+	ip -net "$bcli" link set veth0 up
+	for port in 2121 3000 3001; do
+		ip netns exec "$bsrv" socat -t 10 \
+			"TCP-LISTEN:$port,reuseaddr,fork" EXEC:cat 2>/dev/null &
+	done
+
+	ctl_in "$bbr" new "${TOY[@]}" status=1 >/dev/null
+	bx nft -f - <<EOF || { fail "bridge-helper-expect" "ruleset"; return; }
+table bridge filter {
+	ct helper toy-obj {
+		type "toy" protocol tcp
+		l3proto ip
+	}
+	chain pre {
+		type filter hook prerouting priority filter; policy accept;
+		tcp dport 2121 ct helper set "toy-obj"
+	}
+	chain fwd {
+		type filter hook forward priority filter; policy accept;
+		ct state established,related accept
+		tcp dport 2121 accept
+		meta l4proto tcp drop
+	}
+}
+EOF
+	ip netns exec "$bbr" "$HELPER" helper -n toy -q 0 >"$log" 2>&1 &
+	hpid=$!
+	waitfor 30000 grep -q '^ready' "$log"
+	waitfor 30000 sh -c "ip netns exec $bsrv ss -ltn | grep -q ':3001 '"
+
+	SX=bx CX=bcx
+	if connects 10.0.2.1 3001; then
+		fail "bridge-related-needs-expectation" "port 3001 reachable"
+	else
+		pass "bridge-related-needs-expectation"
+	fi
+	expect_lets_in bridge-helper-expect 3000 10.0.2.1 "$log"
+	if bx conntrack -L -p tcp --dport 2121 2>/dev/null |
+	   grep -q 'src=10.0.2.2 dst=10.0.2.1 .*dport=2121 .*ASSURED.*helper=toy'
+	then
+		pass "bridge-flow-confirmed-helped"
+	else
+		fail "bridge-flow-confirmed-helped" "$(bx conntrack -L 2>&1)"
+	fi
+	SX=sx CX=cx
+	kill -9 "$hpid" 2>/dev/null
+	wait "$hpid" 2>/dev/null
+	cleanup_ns "$bsrv" "$bcli" "$bbr"
+	rm -f "$log"
+}
+
 # Concurrent NEW/DEL/dump for a bounded time; the console scan catches
 # any splat.
 test_stress()
@@ -1431,6 +1894,8 @@ test_input
 test_lifecycle
 test_stress
 test_datapath
+test_completion
+test_bridge
 test_netns_isolation
 test_userns
 test_netns_teardown
