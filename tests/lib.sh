@@ -111,3 +111,23 @@ ftp_get() {
 	ip netns exec "$1" curl --disable-epsv -sS --connect-timeout 5 \
 		--max-time "${2:-15}" ftp://192.0.2.1/file 2>&1
 }
+
+# ftp_through SRV CLI NS: vsftpd in SRV (the host's if empty), a passive
+# download from CLI, with the userspace ftp helper running in NS (the
+# host's if empty): the file arrives through the helper's expectation, and
+# NS has the control connection confirmed, assured, with helper=ftp.
+ftp_through() {
+	local out ct
+
+	ftp_server "$1" || fail "vsftpd did not start"
+	in_ns "$3" conntrack -E expect >/tmp/expect-events 2>&1 &
+	sleep 0.2
+	out=$(ftp_get "$2") || fail "transfer failed: $out"
+	[ "$out" = "hello through a userspace helper" ] || fail "wrong content: $out"
+	busywait 10000 grep -q NEW /tmp/expect-events || fail "no expectation event"
+	grep -Eq '\[NEW\] [0-9]+ proto=6 src=192.0.2.2 dst=192.0.2.1 sport=0 dport=400(0[0-9]|10) .*class=0 helper=ftp' \
+		/tmp/expect-events || fail "unexpected expectation: $(cat /tmp/expect-events)"
+	ct=$(in_ns "$3" conntrack -L -p tcp --dport 21 2>/dev/null)
+	grep -Eq 'src=192.0.2.2 dst=192.0.2.1 sport=[0-9]+ dport=21 .*\[ASSURED\].*helper=ftp' <<<"$ct" ||
+		fail "control connection not confirmed with helper=ftp: $ct"
+}

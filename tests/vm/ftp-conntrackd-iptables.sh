@@ -12,18 +12,7 @@ conntrackd_start s "$TESTS_DIR/conf/conntrackd-ftp.conf" || fail "conntrackd did
 ip netns exec s iptables -t raw -A PREROUTING -p tcp --dport 21 -j CT --helper ftp ||
 	fail "CT --helper ftp refused"
 firewall_ftp s || fail "firewall rules"
-ftp_server s || fail "vsftpd did not start"
-ip netns exec s conntrack -E expect >/tmp/expect-events 2>&1 &
-sleep 0.2
-
-out=$(ftp_get c) || fail "transfer failed: $out"
-[ "$out" = "hello through a userspace helper" ] || fail "wrong content: $out"
-busywait 3000 grep -q NEW /tmp/expect-events || fail "no expectation event"
-grep -Eq '\[NEW\] [0-9]+ proto=6 src=192.0.2.2 dst=192.0.2.1 sport=0 dport=400(0[0-9]|10) .*class=0 helper=ftp' \
-	/tmp/expect-events || fail "unexpected expectation: $(cat /tmp/expect-events)"
-ip netns exec s conntrack -L 2>/dev/null |
-	grep -E 'src=192.0.2.2 dst=192.0.2.1 sport=[0-9]+ dport=21 .*\[ASSURED\].*helper=ftp' >/dev/null ||
-	fail "control connection not confirmed with helper=ftp"
+ftp_through s c s
 
 # Control: with the helper disabled no expectation is made and the data
 # connection is dropped.

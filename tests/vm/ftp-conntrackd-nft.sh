@@ -25,14 +25,7 @@ table inet filter {
 	}
 }
 NFT
-ftp_server s || fail "vsftpd did not start"
-ip netns exec s conntrack -E expect >/tmp/expect-events 2>&1 &
-sleep 0.2
-
-out=$(ftp_get c) || fail "transfer failed: $out"
-[ "$out" = "hello through a userspace helper" ] || fail "wrong content: $out"
-busywait 10000 grep -q NEW /tmp/expect-events || fail "no expectation event"
-grep -q 'helper=ftp' /tmp/expect-events || fail "expectation without helper=ftp"
+ftp_through s c s
 
 # The helper is in use by the nft object: it cannot be deleted.
 ip netns exec s nfct delete helper ftp inet tcp 2>/dev/null &&

@@ -1012,18 +1012,24 @@ static int run_helper(int argc, char *argv[])
 	fflush(stdout);
 
 	for (;;) {
+		/* once released, held packets are answered together, with
+		 * whatever else waits in the socket
+		 */
+		bool drain = o.hold && nheld && !access(o.hold, F_OK);
 		struct nlmsghdr *nlh;
 
-		if (o.hold && nheld && !access(o.hold, F_OK)) {
+		n = recv(mnl_socket_get_fd(nl), buf, sizeof(buf),
+			 drain ? MSG_DONTWAIT : 0);
+		if (n < 0 && errno == EAGAIN && drain) {
 			release_held(&o, held, nheld);
 			nheld = 0;
+			continue;
 		}
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 		if (n < 0) {
 			if (errno == ENOBUFS || errno == EINTR ||
 			    errno == EAGAIN)
 				continue;
-			perror("recvfrom");
+			perror("recv");
 			return 1;
 		}
 		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, n);
