@@ -117,16 +117,21 @@ ftp_get() {
 # host's if empty): the file arrives through the helper's expectation, and
 # NS has the control connection confirmed, assured, with helper=ftp.
 ftp_through() {
-	local out ct
+	local out ct ev evpid
 
 	ftp_server "$1" || fail "vsftpd did not start"
-	in_ns "$3" conntrack -E expect >/tmp/expect-events 2>&1 &
+	ev=$(mktemp)
+	in_ns "$3" conntrack -E expect >"$ev" 2>&1 &
+	evpid=$!
 	sleep 0.2
 	out=$(ftp_get "$2") || fail "transfer failed: $out"
 	[ "$out" = "hello through a userspace helper" ] || fail "wrong content: $out"
-	busywait 10000 grep -q NEW /tmp/expect-events || fail "no expectation event"
+	busywait 10000 grep -q NEW "$ev" || fail "no expectation event"
+	kill "$evpid"
+	wait "$evpid" 2>/dev/null
 	grep -Eq '\[NEW\] [0-9]+ proto=6 src=192.0.2.2 dst=192.0.2.1 sport=0 dport=400(0[0-9]|10) .*class=0 helper=ftp' \
-		/tmp/expect-events || fail "unexpected expectation: $(cat /tmp/expect-events)"
+		"$ev" || fail "unexpected expectation: $(cat "$ev")"
+	rm -f "$ev"
 	ct=$(in_ns "$3" conntrack -L -p tcp --dport 21 2>/dev/null)
 	grep -Eq 'src=192.0.2.2 dst=192.0.2.1 sport=[0-9]+ dport=21 .*\[ASSURED\].*helper=ftp' <<<"$ct" ||
 		fail "control connection not confirmed with helper=ftp: $ct"

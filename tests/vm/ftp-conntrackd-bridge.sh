@@ -61,10 +61,18 @@ out=$(ftp_get c 8) && fail "transfer passed without an expectation: $out"
 ct=$(ip netns exec b conntrack -L -p tcp --dport 21 2>/dev/null)
 grep -Eq 'src=192.0.2.2 dst=192.0.2.1 sport=[0-9]+ dport=21 .*\[ASSURED\].*helper=ftp' <<<"$ct" ||
 	fail "control connection not confirmed with helper=ftp: $ct"
-# queue 0: packets queued (id sequence), none left waiting, none dropped
-# shellcheck disable=SC2016 # awk's own fields
-q=$(ip netns exec b awk '$1 == 0 { print $3, $6, $7, $8 }' \
-	/proc/net/netfilter/nfnetlink_queue)
+# queue 0: packets queued (id sequence), none dropped, none left waiting
+# once the last ones of the closed connection are answered
+queue0() {
+	# shellcheck disable=SC2016 # awk's own fields
+	ip netns exec b awk '$1 == 0 { print $3, $6, $7, $8 }' \
+		/proc/net/netfilter/nfnetlink_queue
+}
+queue0_idle() {
+	[ "$(queue0 | cut -d' ' -f1)" = 0 ]
+}
+busywait 10000 queue0_idle
+q=$(queue0)
 read -r waiting dropped udropped ids <<<"$q"
 if ! [ "${ids:-0}" -gt 5 ] || [ "$waiting" -ne 0 ] ||
    [ "$dropped" -ne 0 ] || [ "$udropped" -ne 0 ]; then

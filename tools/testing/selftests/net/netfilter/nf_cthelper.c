@@ -676,21 +676,37 @@ static void fix_ipv4_tcp(struct pkt *p)
 	d[p->l4off + 17] = c & 0xff;
 }
 
+/* Every "MANGLE" line of the payload becomes a longer one, also in a
+ * segment that carries several (coalesced, or retransmitted together).
+ * OUT holds at most an IPv4 packet's 65535 bytes.
+ */
 static bool mangle(struct pkt *p, unsigned char *out)
 {
 	static const char from[] = "MANGLE\n", to[] = "MANGLED-BY-HELPER\n";
-	const char *at = find_word(p, from);
-	unsigned int pre, post;
+	const unsigned int fl = strlen(from), tl = strlen(to);
+	unsigned int i = p->dataoff, o = p->dataoff;
+	bool found = false;
 
-	if (!at || p->l3 != 4 || p->payload[9] != IPPROTO_TCP)
+	if (p->l3 != 4 || p->payload[9] != IPPROTO_TCP)
 		return false;
-	pre = at - (const char *)p->payload;
-	post = p->len - pre - strlen(from);
-	memcpy(out, p->payload, pre);
-	memcpy(out + pre, to, strlen(to));
-	memcpy(out + pre + strlen(to), at + strlen(from), post);
+	memcpy(out, p->payload, p->dataoff);
+	while (i < p->len) {
+		if (i + fl <= p->len && o + tl <= 0xffff &&
+		    !memcmp(p->payload + i, from, fl)) {
+			memcpy(out + o, to, tl);
+			o += tl;
+			i += fl;
+			found = true;
+		} else if (o < 0xffff) {
+			out[o++] = p->payload[i++];
+		} else {
+			return false;
+		}
+	}
+	if (!found)
+		return false;
 	p->payload = out;
-	p->len = pre + strlen(to) + post;
+	p->len = o;
 	fix_ipv4_tcp(p);
 	return true;
 }
@@ -890,27 +906,64 @@ static void release_parallel(const struct opts *o, const uint32_t *ids,
 	fflush(stdout);
 }
 
-/* Verdicts for every held packet, in order or (-R) last first; prints
- * how many the kernel refused.
+/* Read up to the ack of the verdict just sent: a packet that arrives first
+ * (the one the verdict queued again, say) is printed and held as well, at
+ * IDS[*NHELD].  Returns the ack's error.
  */
-static void release_held(const struct opts *o, const uint32_t *ids,
-			 unsigned int n)
+static int held_verdict_ack(uint32_t *ids, unsigned int *nheld)
+{
+	static char buf[0x10000 + 4096];
+	struct nlmsghdr *nlh;
+	int n;
+
+	for (;;) {
+		n = recv(mnl_socket_get_fd(nl), buf, sizeof(buf), 0);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN ||
+			    errno == ENOBUFS)
+				continue;
+			return -errno;
+		}
+		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, n);
+		     nlh = mnl_nlmsg_next(nlh, &n)) {
+			struct pkt p = {};
+
+			if (nlh->nlmsg_type == NLMSG_ERROR)
+				return ((struct nlmsgerr *)
+					mnl_nlmsg_get_payload(nlh))->error;
+			if (queue_cb(nlh, &p) == MNL_CB_OK && *nheld < 65536)
+				ids[(*nheld)++] = p.id;
+		}
+	}
+}
+
+/* Verdicts for the N held packets at the start of IDS, in order or (-R)
+ * last first; prints how many the kernel refused.  Packets that arrive
+ * meanwhile are held for the next round: returns how many.
+ */
+static unsigned int release_held(const struct opts *o, uint32_t *ids,
+				 unsigned int n)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	unsigned int i, refused = 0;
+	unsigned int i, refused = 0, nheld = n;
 
 	if (o->parallel) {
 		release_parallel(o, ids, n);
-		return;
+		return 0;
 	}
 
 	for (i = 0; i < n; i++) {
-		put_held_verdict(buf, o, ids[o->reverse ? n - 1 - i : i], 0);
-		if (talk((struct nlmsghdr *)buf))
+		put_held_verdict(buf, o, ids[o->reverse ? n - 1 - i : i],
+				 NLM_F_ACK);
+		if (mnl_socket_sendto(nl, buf,
+				      ((struct nlmsghdr *)buf)->nlmsg_len) < 0 ||
+		    held_verdict_ack(ids, &nheld))
 			refused++;
 	}
 	printf("released %u refused %u\n", n, refused);
 	fflush(stdout);
+	memmove(ids, ids + n, (nheld - n) * sizeof(*ids));
+	return nheld - n;
 }
 
 static int run_helper(int argc, char *argv[])
@@ -1021,8 +1074,7 @@ static int run_helper(int argc, char *argv[])
 		n = recv(mnl_socket_get_fd(nl), buf, sizeof(buf),
 			 drain ? MSG_DONTWAIT : 0);
 		if (n < 0 && errno == EAGAIN && drain) {
-			release_held(&o, held, nheld);
-			nheld = 0;
+			nheld = release_held(&o, held, nheld);
 			continue;
 		}
 		if (n < 0) {
@@ -1081,7 +1133,7 @@ static int ctnew(const char *helper, uint16_t sport)
 
 /* gso ADDR PORT SPORT SEGSIZE SEGMENTS TEXT: one UDP datagram from SPORT
  * that the kernel sends as SEGMENTS datagrams of SEGSIZE bytes, each
- * starting with TEXT.
+ * starting with TEXT, its number and a dash.
  */
 static int send_gso(char *argv[])
 {
@@ -1098,7 +1150,13 @@ static int send_gso(char *argv[])
 	src.sin_port = htons(atoi(argv[2]));
 	memset(buf, '.', seg * n);
 	for (i = 0; i < n; i++) {
-		memcpy(buf + i * seg, argv[5], strnlen(argv[5], seg - 1));
+		char head[64];
+		unsigned int len;
+
+		len = snprintf(head, sizeof(head), "%s%u-", argv[5], i);
+		if (len >= sizeof(head))
+			len = sizeof(head) - 1;
+		memcpy(buf + i * seg, head, len < seg ? len : seg - 1);
 		buf[(i + 1) * seg - 1] = '\n';
 	}
 
