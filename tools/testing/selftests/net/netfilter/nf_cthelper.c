@@ -945,6 +945,7 @@ static unsigned int release_held(const struct opts *o, uint32_t *ids,
 				 unsigned int n)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
+	const struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	unsigned int i, refused = 0, nheld = n;
 
 	if (o->parallel) {
@@ -955,8 +956,7 @@ static unsigned int release_held(const struct opts *o, uint32_t *ids,
 	for (i = 0; i < n; i++) {
 		put_held_verdict(buf, o, ids[o->reverse ? n - 1 - i : i],
 				 NLM_F_ACK);
-		if (mnl_socket_sendto(nl, buf,
-				      ((struct nlmsghdr *)buf)->nlmsg_len) < 0 ||
+		if (mnl_socket_sendto(nl, buf, nlh->nlmsg_len) < 0 ||
 		    held_verdict_ack(ids, &nheld))
 			refused++;
 	}
