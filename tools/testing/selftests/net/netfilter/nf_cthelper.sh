@@ -1729,7 +1729,7 @@ test_parallel_flows()
 {
 	local rel=/tmp/nf_cthelper_rel.$$ l5=/tmp/nf_cthelper_l5.$$
 	local l6=/tmp/nf_cthelper_l6.$$ p5 q v i ok=0 helped others pids=()
-	local to=TCP:10.0.1.1:2121,connect-timeout=10
+	local to=TCP:10.0.1.1:2121,connect-timeout=30 flows=12
 
 	sx iptables -I INPUT -p tcp --dport 2121 \
 		-j NFQUEUE --queue-balance 5:6 --queue-cpu-fanout
@@ -1740,20 +1740,20 @@ test_parallel_flows()
 	start_helper -n toy -q 0 -H "$rel" -T
 	q=$(stat toy 2:6 queued)
 	v=$(stat toy 2:6 verdicts)
-	for i in $(seq 16); do
-		echo "ping$i" | cx socat -t 10 - \
+	for i in $(seq "$flows"); do
+		echo "ping$i" | cx socat -t 30 - \
 			"$to,sourceport=$((4300 + i))" \
 			>"/tmp/nf_cthelper_par$i.$$" 2>/dev/null &
 		pids+=($!)
 	done
 	wait "${pids[@]}"
-	for i in $(seq 16); do
+	for i in $(seq "$flows"); do
 		grep -q "ping$i" "/tmp/nf_cthelper_par$i.$$" && ok=$((ok + 1))
 		rm -f "/tmp/nf_cthelper_par$i.$$"
 	done
 	helped=$(sx conntrack -L -p tcp --dport 2121 2>/dev/null |
 		grep -c 'sport=43[0-9][0-9] .*ASSURED.*helper=toy')
-	if [ "$ok" -eq 16 ] && [ "$helped" -eq 16 ]; then
+	if [ "$ok" -eq "$flows" ] && [ "$helped" -eq "$flows" ]; then
 		pass "parallel-flows-helped"
 	else
 		fail "parallel-flows-helped" "$ok answered, $helped helped"
