@@ -12,6 +12,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/hash.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/module.h>
@@ -20,6 +21,8 @@
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/sysctl.h>
+#include <linux/stringhash.h>
 #include <linux/tcp.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/netfilter.h>
@@ -31,6 +34,8 @@
 #include <net/netns/generic.h>
 #include <net/sock.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_ecache.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/netfilter/nf_conntrack_seqadj.h>
@@ -58,10 +63,13 @@ struct nfnl_cthelper_stats {
 
 struct nfnl_cthelper {
 	struct list_head		list;
+	struct hlist_node		hnode;
 	struct nf_conntrack_helper	helper;
 	struct nf_conntrack_expect_policy policy[NF_CT_MAX_EXPECT_CLASSES];
 	struct nfnl_cthelper_stats __percpu *stats;
 	u16				queue_num;
+	/* being unregistered, see nfnl_cthelper_unregister() */
+	struct list_head		dying_list;
 	struct rcu_head			rcu;
 };
 
@@ -91,21 +99,57 @@ static void nfnl_cthelper_free(struct nfnl_cthelper *h)
 }
 
 /* A helper belongs to the network namespace that registered it: only that
- * namespace sees it here and finds it by name (helper->net), and its
- * queue is that namespace's.  Writers hold the nfnl mutex of
- * NFNL_SUBSYS_CTHELPER; dumps read under RCU.
+ * namespace sees it here and finds it by name (nfnl_cthelper_netns), and
+ * its queue is that namespace's.  Nothing is shared between namespaces:
+ * the list keeps the helpers in creation order for dumps, the table finds
+ * them by name.  Writers hold the nfnl mutex of NFNL_SUBSYS_CTHELPER;
+ * lookups and dumps read under RCU.
  */
+#define NFNL_CTHELPER_HASH_BITS	6
+
+/* How many helpers a namespace may have (net.netfilter.nfnl_cthelper_max):
+ * enough for a whole helper daemon, twice over for IPv4 and IPv6.  The
+ * initial namespace's value is also the most any other namespace gets.
+ */
+#define NFNL_CTHELPER_MAX_DEFAULT	64
+#define NFNL_CTHELPER_MAX_LIMIT		65536
+
 struct nfnl_cthelper_net {
 	struct list_head		helpers;
+	struct hlist_head		table[1 << NFNL_CTHELPER_HASH_BITS];
+	unsigned int			count;
+	unsigned int			max;
+#ifdef CONFIG_SYSCTL
+	struct ctl_table_header		*sysctl_header;
+#endif
 };
 
 static unsigned int nfnl_cthelper_net_id __read_mostly;
 
+static struct nfnl_cthelper_net *nfnl_cthelper_pernet(const struct net *net)
+{
+	return net_generic(net, nfnl_cthelper_net_id);
+}
+
 static struct list_head *nfnl_cthelper_list(const struct net *net)
 {
-	struct nfnl_cthelper_net *cnet = net_generic(net, nfnl_cthelper_net_id);
+	return &nfnl_cthelper_pernet(net)->helpers;
+}
 
-	return &cnet->helpers;
+/* NET's limit: its own, never above the initial namespace's */
+static unsigned int nfnl_cthelper_max(const struct net *net)
+{
+	return min(READ_ONCE(nfnl_cthelper_pernet(net)->max),
+		   READ_ONCE(nfnl_cthelper_pernet(&init_net)->max));
+}
+
+static struct hlist_head *nfnl_cthelper_bucket(const struct net *net,
+					       const char *name)
+{
+	struct nfnl_cthelper_net *cnet = nfnl_cthelper_pernet(net);
+	u32 hash = full_name_hash(NULL, name, strlen(name));
+
+	return &cnet->table[hash_32(hash, NFNL_CTHELPER_HASH_BITS)];
 }
 
 #define nfnl_cthelper_lockdep_held() lockdep_nfnl_is_held(NFNL_SUBSYS_CTHELPER)
@@ -500,8 +544,8 @@ nfnl_cthelper_find(const struct net *net, const char *name,
 {
 	struct nfnl_cthelper *h;
 
-	list_for_each_entry_rcu(h, nfnl_cthelper_list(net), list,
-				nfnl_cthelper_lockdep_held()) {
+	hlist_for_each_entry_rcu(h, nfnl_cthelper_bucket(net, name), hnode,
+				 nfnl_cthelper_lockdep_held()) {
 		if (!strcmp(h->helper.name, name) &&
 		    h->helper.tuple.src.l3num == tuple->src.l3num &&
 		    h->helper.tuple.dst.protonum == tuple->dst.protonum)
@@ -509,6 +553,31 @@ nfnl_cthelper_find(const struct net *net, const char *name,
 	}
 	return NULL;
 }
+
+/* nf_ct_helper_netns->find: NET's helper NAME for l3num/protonum.  Any
+ * helper NAME makes NET own the name, whatever its tuple.
+ */
+static struct nf_conntrack_helper *
+nfnl_cthelper_netns_find(const struct net *net, const char *name,
+			 u16 l3num, u8 protonum, bool *owned)
+{
+	struct nfnl_cthelper *h;
+
+	hlist_for_each_entry_rcu(h, nfnl_cthelper_bucket(net, name), hnode) {
+		if (strcmp(h->helper.name, name))
+			continue;
+
+		*owned = true;
+		if (h->helper.tuple.src.l3num == l3num &&
+		    h->helper.tuple.dst.protonum == protonum)
+			return &h->helper;
+	}
+	return NULL;
+}
+
+static const struct nf_ct_helper_netns nfnl_cthelper_netns = {
+	.find	= nfnl_cthelper_netns_find,
+};
 
 static unsigned int nfnl_cthelper_flags(u32 status)
 {
@@ -556,13 +625,31 @@ static int nfnl_cthelper_create(struct net *net,
 				const struct nlattr * const tb[],
 				struct netlink_ext_ack *extack)
 {
+	struct nfnl_cthelper_net *cnet = nfnl_cthelper_pernet(net);
 	struct nf_conntrack_helper *helper;
 	struct nfnl_cthelper *h;
-	int err, cpu;
+	int cpu;
 
 	if (nfnl_cthelper_missing(tb, NFCTH_POLICY, NULL, extack) ||
 	    nfnl_cthelper_missing(tb, NFCTH_PRIV_DATA_LEN, NULL, extack))
 		return -EINVAL;
+
+	if (cnet->count >= nfnl_cthelper_max(net)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_NAME],
+				    "too many helpers in this network namespace, see net.netfilter.nfnl_cthelper_max");
+		return -ENOSPC;
+	}
+
+	rcu_read_lock();
+	helper = __nf_conntrack_helper_find(NULL, req->name,
+					    req->tuple.src.l3num,
+					    req->tuple.dst.protonum);
+	rcu_read_unlock();
+	if (helper) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_NAME],
+				    "a kernel helper with this name and tuple exists");
+		return -EBUSY;
+	}
 
 	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
 	if (!h)
@@ -593,19 +680,13 @@ static int nfnl_cthelper_create(struct net *net,
 	helper->flags = nfnl_cthelper_flags(req->status) |
 			nfnl_cthelper_policy_flags(req->flags);
 	helper->account = nfnl_cthelper_account;
-	helper->net = net;
 	helper->release = nfnl_cthelper_release;
 
-	err = nf_conntrack_helper_register(helper);
-	if (err < 0) {
-		if (err == -EBUSY)
-			NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_NAME],
-					    "a kernel helper with this name and tuple exists");
-		nfnl_cthelper_free(h);
-		return err;
-	}
-
-	list_add_tail_rcu(&h->list, nfnl_cthelper_list(net));
+	/* the table's reference */
+	refcount_set(&helper->refcnt, 1);
+	hlist_add_head_rcu(&h->hnode, nfnl_cthelper_bucket(net, helper->name));
+	list_add_tail_rcu(&h->list, &cnet->helpers);
+	cnet->count++;
 	return 0;
 }
 
@@ -938,13 +1019,138 @@ static int nfnl_cthelper_get(struct sk_buff *skb, const struct nfnl_info *info,
 	return -ENOENT;
 }
 
-static void nfnl_cthelper_unlink(struct nfnl_cthelper *h)
+/* Whether HELPER, which may be a kernel helper, is being unregistered */
+static bool nfnl_cthelper_dying(const struct nf_conntrack_helper *helper)
 {
-	list_del_rcu(&h->list);
-	/* Returns once no conntrack, expectation or RCU reader (dumps
-	 * included) can see the helper any more.
+	return helper && (READ_ONCE(helper->flags) & NF_CT_HELPER_F_DYING);
+}
+
+#define nfnl_cthelper_expect_held() \
+	lockdep_is_held(&nf_conntrack_expect_lock)
+
+static bool nfnl_cthelper_expect_dying(struct nf_conntrack_expect *exp,
+				       void *data)
+{
+	const struct nf_conntrack_helper *helper, *assign;
+
+	helper = rcu_dereference_protected(exp->helper,
+					   nfnl_cthelper_expect_held());
+	assign = rcu_dereference_protected(exp->assign_helper,
+					   nfnl_cthelper_expect_held());
+	return nfnl_cthelper_dying(helper) || nfnl_cthelper_dying(assign);
+}
+
+static int nfnl_cthelper_queued_dying(struct nf_queue_entry *entry,
+				      unsigned long data)
+{
+	enum ip_conntrack_info ctinfo;
+	const struct nf_conn_help *help;
+	const struct nf_conn *ct;
+
+	ct = nf_ct_get(entry->skb, &ctinfo);
+	help = ct ? nfct_help(ct) : NULL;
+	return help && nfnl_cthelper_dying(rcu_dereference(help->helper));
+}
+
+static int nfnl_cthelper_unhelp(struct nf_conn *ct, void *data)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+
+	if (help && nfnl_cthelper_dying(rcu_dereference_raw(help->helper))) {
+		nf_conntrack_event(IPCT_HELPER, ct);
+		RCU_INIT_POINTER(help->helper, NULL);
+	}
+	return 0;	/* the conntrack stays */
+}
+
+/* Take helper H out of its namespace's table; nfnl_cthelper_unregister()
+ * finishes the job for all the helpers unlinked together.
+ */
+static void nfnl_cthelper_unlink(struct net *net, struct nfnl_cthelper *h,
+				 struct list_head *dying)
+{
+	nfnl_cthelper_pernet(net)->count--;
+	/* no expectation of it is created from now, see
+	 * nf_ct_expect_helper_dying()
 	 */
-	nf_conntrack_helper_unregister(&h->helper);
+	WRITE_ONCE(h->helper.flags, h->helper.flags | NF_CT_HELPER_F_DYING);
+	hlist_del_rcu(&h->hnode);
+	list_del_rcu(&h->list);
+	/* not h->list: a dump may still be walking it */
+	list_add_tail(&h->dying_list, dying);
+}
+
+static void nfnl_cthelper_expect_sweep(struct net *net)
+{
+	nf_ct_expect_iterate_net(net, nfnl_cthelper_expect_dying, NULL, 0, 0);
+}
+
+static void nfnl_cthelper_queue_sweep(struct net *net)
+{
+	nf_queue_drop(net, nfnl_cthelper_queued_dying, 0);
+}
+
+static void nfnl_cthelper_ct_sweep(struct net *net)
+{
+	struct nf_ct_iter_data iter_data = {
+		.net	= net,
+	};
+
+	nf_ct_iterate_cleanup_net(nfnl_cthelper_unhelp, &iter_data);
+}
+
+/* FN for NET, or for each namespace of NET_EXIT_LIST */
+static void nfnl_cthelper_sweep_nets(void (*fn)(struct net *net),
+				     struct net *net,
+				     struct list_head *net_exit_list)
+{
+	if (net) {
+		fn(net);
+		return;
+	}
+	list_for_each_entry(net, net_exit_list, exit_list)
+		fn(net);
+}
+
+/* Unregister the helpers on list DYING, all of NET or of the namespaces
+ * on NET_EXIT_LIST: when it returns, no lookup, expectation, conntrack,
+ * queued packet or RCU reader (dumps included) can see them any more.  A
+ * helper is only ever used by its namespace: the walks of the expectation
+ * and conntrack tables touch those namespaces' entries only, and only the
+ * queued packets of these helpers' flows are dropped.  The cost is a
+ * constant number of grace periods whatever the number of helpers and
+ * namespaces.
+ */
+static void nfnl_cthelper_unregister(struct net *net,
+				     struct list_head *net_exit_list,
+				     struct list_head *dying)
+{
+	if (list_empty(dying))
+		return;
+
+	/* no lookup by name finds them now: no new rule, expectation or
+	 * conntrack of ctnetlink gets them
+	 */
+	synchronize_rcu();
+	nfnl_cthelper_sweep_nets(nfnl_cthelper_expect_sweep, net,
+				 net_exit_list);
+
+	/* A packet that matched one of those expectations may still be on
+	 * its way to a queue with a new conntrack of these helpers.  Wait
+	 * until it is there, then drop the queued packets of their flows,
+	 * and only those: conntracks not in the table yet are out of reach
+	 * of the iteration below.
+	 */
+	synchronize_net();
+	nfnl_cthelper_sweep_nets(nfnl_cthelper_queue_sweep, net,
+				 net_exit_list);
+
+	/* one reinjected just before is in the table now */
+	synchronize_net();
+	nfnl_cthelper_sweep_nets(nfnl_cthelper_ct_sweep, net, net_exit_list);
+
+	/* readers of the helper pointers cleared above are done */
+	synchronize_rcu();
 }
 
 /* Delete the helpers that match; without NFCTH_NAME, all of them (flush).
@@ -960,6 +1166,7 @@ static int nfnl_cthelper_del(struct sk_buff *skb, const struct nfnl_info *info,
 	struct nfnl_cthelper *h, *next;
 	struct list_head *helpers;
 	const char *name;
+	LIST_HEAD(dying);
 	int err;
 
 	err = nfnl_cthelper_check_attrs(info);
@@ -975,14 +1182,32 @@ static int nfnl_cthelper_del(struct sk_buff *skb, const struct nfnl_info *info,
 		if (!nfnl_cthelper_match(h, name, has_tuple ? &tuple : NULL))
 			continue;
 
-		/* The list holds one reference, users of the helper more. */
+		/* The table holds one reference, users of the helper more. */
 		if (!refcount_dec_if_one(&h->helper.refcnt)) {
 			busy = true;
 			continue;
 		}
-		nfnl_cthelper_unlink(h);
-		nfnl_cthelper_free(h);
+		nfnl_cthelper_unlink(info->net, h, &dying);
 		deleted = true;
+	}
+
+	if (deleted) {
+		/* The helpers are out of the table: the other requests, of
+		 * every namespace, need not wait for the grace periods of
+		 * their unregistration.  Unless the module is on its way out:
+		 * then it waits for us with the mutex held.
+		 */
+		bool unlock = try_module_get(THIS_MODULE);
+
+		if (unlock)
+			nfnl_unlock(NFNL_SUBSYS_CTHELPER);
+		nfnl_cthelper_unregister(info->net, NULL, &dying);
+		list_for_each_entry_safe(h, next, &dying, dying_list)
+			nfnl_cthelper_free(h);
+		if (unlock) {
+			nfnl_lock(NFNL_SUBSYS_CTHELPER);
+			module_put(THIS_MODULE);
+		}
 	}
 
 	if (deleted || (!busy && !name && !has_tuple))
@@ -1023,23 +1248,112 @@ static const struct nfnetlink_subsystem nfnl_cthelper_subsys = {
 	.cb		= nfnl_cthelper_cb,
 };
 
-static int __net_init nfnl_cthelper_net_init(struct net *net)
+#ifdef CONFIG_SYSCTL
+static unsigned int nfnl_cthelper_max_limit = NFNL_CTHELPER_MAX_LIMIT;
+
+static const struct ctl_table nfnl_cthelper_sysctl_table[] = {
+	{
+		.procname	= "nfnl_cthelper_max",
+		.maxlen		= sizeof(unsigned int),
+		.mode		= 0644,
+		.proc_handler	= proc_douintvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+	},
+};
+
+/* Each namespace sets its own limit, below the initial namespace's (which
+ * also bounds it when lowered later, see nfnl_cthelper_max()).
+ */
+static int nfnl_cthelper_sysctl_init(struct net *net)
 {
-	INIT_LIST_HEAD(nfnl_cthelper_list(net));
+	struct nfnl_cthelper_net *cnet = nfnl_cthelper_pernet(net);
+	struct ctl_table_header *hdr;
+	struct ctl_table *table;
+
+	table = kmemdup(nfnl_cthelper_sysctl_table,
+			sizeof(nfnl_cthelper_sysctl_table), GFP_KERNEL);
+	if (!table)
+		return -ENOMEM;
+
+	table[0].data = &cnet->max;
+	if (net_eq(net, &init_net))
+		table[0].extra2 = &nfnl_cthelper_max_limit;
+	else
+		table[0].extra2 = &nfnl_cthelper_pernet(&init_net)->max;
+
+	hdr = register_net_sysctl_sz(net, "net/netfilter", table,
+				     ARRAY_SIZE(nfnl_cthelper_sysctl_table));
+	if (!hdr) {
+		kfree(table);
+		return -ENOMEM;
+	}
+	cnet->sysctl_header = hdr;
 	return 0;
 }
 
-/* The namespace's helpers go with it.  No socket of the namespace is left
- * to send a request, so the list is walked without the nfnl mutex.  Its
- * packets left the queue when the daemon's socket was closed.
- */
+static void nfnl_cthelper_sysctl_exit(struct net *net)
+{
+	struct nfnl_cthelper_net *cnet = nfnl_cthelper_pernet(net);
+	const struct ctl_table *table = cnet->sysctl_header->ctl_table_arg;
+
+	unregister_net_sysctl_table(cnet->sysctl_header);
+	kfree(table);
+}
+#else
+static int nfnl_cthelper_sysctl_init(struct net *net)
+{
+	return 0;
+}
+
+static void nfnl_cthelper_sysctl_exit(struct net *net)
+{
+}
+#endif
+
+static int __net_init nfnl_cthelper_net_init(struct net *net)
+{
+	struct nfnl_cthelper_net *cnet = nfnl_cthelper_pernet(net);
+	unsigned int i;
+
+	INIT_LIST_HEAD(&cnet->helpers);
+	for (i = 0; i < ARRAY_SIZE(cnet->table); i++)
+		INIT_HLIST_HEAD(&cnet->table[i]);
+
+	/* a new namespace starts where the initial namespace is */
+	if (net_eq(net, &init_net))
+		cnet->max = NFNL_CTHELPER_MAX_DEFAULT;
+	else
+		cnet->max = READ_ONCE(nfnl_cthelper_pernet(&init_net)->max);
+
+	return nfnl_cthelper_sysctl_init(net);
+}
+
 static void __net_exit nfnl_cthelper_net_exit(struct net *net)
 {
-	struct nfnl_cthelper *h, *next;
+	nfnl_cthelper_sysctl_exit(net);
+}
 
-	list_for_each_entry_safe(h, next, nfnl_cthelper_list(net), list) {
-		nfnl_cthelper_unlink(h);
-		/* The list's reference.  A rule or an nft object of the
+/* The helpers of the namespaces going away go with them, all in one
+ * unregistration; so do all helpers when the module is removed.  No
+ * request can come any more: no socket of these namespaces is left, or
+ * the nfnetlink subsystem is gone.  Their lists are walked without the
+ * nfnl mutex.
+ */
+static void __net_exit
+nfnl_cthelper_net_exit_batch(struct list_head *net_exit_list)
+{
+	struct nfnl_cthelper *h, *next;
+	LIST_HEAD(dying);
+	struct net *net;
+
+	list_for_each_entry(net, net_exit_list, exit_list) {
+		list_for_each_entry_safe(h, next, nfnl_cthelper_list(net), list)
+			nfnl_cthelper_unlink(net, h, &dying);
+	}
+
+	nfnl_cthelper_unregister(NULL, net_exit_list, &dying);
+	list_for_each_entry_safe(h, next, &dying, dying_list) {
+		/* The table's reference.  A rule or an nft object of the
 		 * namespace that is destroyed after us holds another one:
 		 * its nf_conntrack_helper_put() frees the helper.
 		 */
@@ -1049,10 +1363,11 @@ static void __net_exit nfnl_cthelper_net_exit(struct net *net)
 }
 
 static struct pernet_operations nfnl_cthelper_net_ops = {
-	.init	= nfnl_cthelper_net_init,
-	.exit	= nfnl_cthelper_net_exit,
-	.id	= &nfnl_cthelper_net_id,
-	.size	= sizeof(struct nfnl_cthelper_net),
+	.init		= nfnl_cthelper_net_init,
+	.exit		= nfnl_cthelper_net_exit,
+	.exit_batch	= nfnl_cthelper_net_exit_batch,
+	.id		= &nfnl_cthelper_net_id,
+	.size		= sizeof(struct nfnl_cthelper_net),
 };
 
 static int __init nfnl_cthelper_init(void)
@@ -1063,9 +1378,13 @@ static int __init nfnl_cthelper_init(void)
 	if (err < 0)
 		return err;
 
+	nf_ct_helper_netns_register(&nfnl_cthelper_netns);
+
 	err = nfnetlink_subsys_register(&nfnl_cthelper_subsys);
 	if (err < 0) {
 		pr_err("cannot register the nfnetlink subsystem: %d\n", err);
+		nf_ct_helper_netns_unregister(&nfnl_cthelper_netns);
+		synchronize_rcu();
 		unregister_pernet_subsys(&nfnl_cthelper_net_ops);
 	}
 	return err;
@@ -1075,6 +1394,8 @@ static int __init nfnl_cthelper_init(void)
 static void __exit nfnl_cthelper_exit(void)
 {
 	nfnetlink_subsys_unregister(&nfnl_cthelper_subsys);
+	nf_ct_helper_netns_unregister(&nfnl_cthelper_netns);
+	synchronize_rcu();	/* nfnl_cthelper_netns_find() */
 	unregister_pernet_subsys(&nfnl_cthelper_net_ops);
 	rcu_barrier();	/* nfnl_cthelper_free_rcu() */
 }

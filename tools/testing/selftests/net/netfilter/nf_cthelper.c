@@ -39,6 +39,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
@@ -46,6 +47,9 @@
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_cthelper.h>
 #include <linux/netfilter/nfnetlink_queue.h>
+#include <linux/pkt_cls.h>
+#include <linux/rtnetlink.h>
+#include <linux/tc_act/tc_ct.h>
 
 #ifndef NFNL_SUBSYS_CTHELPER
 #define NFNL_SUBSYS_CTHELPER 9
@@ -89,6 +93,9 @@ static void show_usage(void)
 		"         [-V VERDICT] [-x N] [-O] [-L MAXLEN] [-H FILE [-R] [-T]]\n"
 		"       nf_cthelper verdict QUEUE ID VERDICT\n"
 		"       nf_cthelper ctnew HELPER SPORT\n"
+		"       nf_cthelper bulk PREFIX N\n"
+		"       nf_cthelper expnew SPORT MS\n"
+		"       nf_cthelper actct HELPER\n"
 		"       nf_cthelper gso ADDR PORT SPORT SEGSIZE SEGMENTS TEXT\n"
 		"       nf_cthelper ctl new|get|del|dump|dump-slow|stats [excl]\n"
 		"         [ATTR...]\n"
@@ -1131,6 +1138,138 @@ static int ctnew(const char *helper, uint16_t sport)
 	return send_print_ack(nlh);
 }
 
+/* expnew SPORT MS: for MS milliseconds, expectations one after the
+ * other, through ctnetlink, on the conntrack ctnew SPORT made, each to a
+ * port of its own; prints "ok CREATED REFUSED"
+ */
+static int exp_new(uint16_t sport, unsigned int ms)
+{
+	static const uint8_t a[4] = { 10, 9, 9, 1 }, b[4] = { 10, 9, 9, 2 };
+	static const uint8_t ones[4] = { 0xff, 0xff, 0xff, 0xff };
+	unsigned int i, created = 0, refused = 0;
+	const struct pkt p = { .l3 = 4 };
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct timeval t0, t;
+	struct nlmsghdr *nlh;
+
+	gettimeofday(&t0, NULL);
+	for (i = 0;; i++) {
+		gettimeofday(&t, NULL);
+		if ((t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_usec - t0.tv_usec) / 1000 >= (long)ms)
+			break;
+		nlh = nfnl_hdr(buf, NFNL_SUBSYS_CTNETLINK_EXP,
+			       IPCTNL_MSG_EXP_NEW, NLM_F_CREATE, AF_INET, 0);
+		put_tuple(nlh, CTA_EXPECT_MASTER, &p, a, b, IPPROTO_TCP,
+			  sport, 2121);
+		put_tuple(nlh, CTA_EXPECT_TUPLE, &p, a, b, IPPROTO_TCP, 0,
+			  20000 + i % 20000);
+		put_tuple(nlh, CTA_EXPECT_MASK, &p, ones, ones, 0xff, 0,
+			  0xffff);
+		mnl_attr_put_u32(nlh, CTA_EXPECT_TIMEOUT, htonl(60));
+		if (talk(nlh))
+			refused++;
+		else
+			created++;
+	}
+	printf("ok %u %u\n", created, refused);
+	return 0;
+}
+
+/* bulk PREFIX N: NEW helpers PREFIX0 .. PREFIX<N-1> (tcp over IPv4), one
+ * request at a time; prints "ok N USEC", or the first error as "error
+ * ERRNO at I" after I helpers.
+ */
+static int bulk_new(const char *prefix, unsigned int n)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], name[16];
+	struct timeval t0, t1;
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+	unsigned int i;
+	int err;
+
+	gettimeofday(&t0, NULL);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s%u", prefix, i);
+		nlh = nfnl_hdr(buf, NFNL_SUBSYS_CTHELPER,
+			       NFNL_MSG_CTHELPER_NEW, NLM_F_CREATE,
+			       AF_UNSPEC, 0);
+		mnl_attr_put_strz(nlh, NFCTH_NAME, name);
+		nest = mnl_attr_nest_start(nlh, NFCTH_TUPLE);
+		mnl_attr_put_u16(nlh, NFCTH_TUPLE_L3PROTONUM, htons(AF_INET));
+		mnl_attr_put_u8(nlh, NFCTH_TUPLE_L4PROTONUM, IPPROTO_TCP);
+		mnl_attr_nest_end(nlh, nest);
+		mnl_attr_put_u32(nlh, NFCTH_PRIV_DATA_LEN, 0);
+		put_policy(nlh, "1:c/1/10");
+		err = talk(nlh);
+		if (err) {
+			printf("error %d at %u\n", -err, i);
+			return 1;
+		}
+	}
+	gettimeofday(&t1, NULL);
+	printf("ok %u %ld\n", n, (long)((t1.tv_sec - t0.tv_sec) * 1000000 +
+					 (t1.tv_usec - t0.tv_usec)));
+	return 0;
+}
+
+/* TCA_CT_HELPER_*, which older uapi headers lack, follow TCA_CT_PAD. */
+#define ACT_CT_HELPER_NAME	(TCA_CT_PAD + 1)
+#define ACT_CT_HELPER_FAMILY	(TCA_CT_PAD + 2)
+#define ACT_CT_HELPER_PROTO	(TCA_CT_PAD + 3)
+
+/* actct HELPER: a tc ct action that commits with HELPER (tcp over IPv4);
+ * prints its ack as ctl does.
+ */
+static int act_ct(const char *helper)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlattr *tab, *act, *opts;
+	struct tc_ct parms = {
+		.action = TC_ACT_PIPE,
+	};
+	struct mnl_socket *rtnl;
+	struct nlmsghdr *nlh;
+	struct tcamsg *t;
+	int n;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWACTION;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE |
+			   NLM_F_EXCL;
+	nlh->nlmsg_seq = seq++;
+	t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
+	t->tca_family = AF_UNSPEC;
+	tab = mnl_attr_nest_start(nlh, TCA_ACT_TAB);
+	act = mnl_attr_nest_start(nlh, 1);
+	mnl_attr_put_strz(nlh, TCA_ACT_KIND, "ct");
+	opts = mnl_attr_nest_start(nlh, TCA_ACT_OPTIONS);
+	mnl_attr_put(nlh, TCA_CT_PARMS, sizeof(parms), &parms);
+	mnl_attr_put_u16(nlh, TCA_CT_ACTION, TCA_CT_ACT_COMMIT);
+	mnl_attr_put_strz(nlh, ACT_CT_HELPER_NAME, helper);
+	mnl_attr_put_u8(nlh, ACT_CT_HELPER_FAMILY, AF_INET);
+	mnl_attr_put_u8(nlh, ACT_CT_HELPER_PROTO, IPPROTO_TCP);
+	mnl_attr_nest_end(nlh, opts);
+	mnl_attr_nest_end(nlh, act);
+	mnl_attr_nest_end(nlh, tab);
+
+	rtnl = mnl_socket_open(NETLINK_ROUTE);
+	if (!rtnl || mnl_socket_bind(rtnl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		perror("rtnetlink");
+		return 1;
+	}
+	n = 1;
+	mnl_socket_setsockopt(rtnl, NETLINK_EXT_ACK, &n, sizeof(n));
+	if (mnl_socket_sendto(rtnl, nlh, nlh->nlmsg_len) < 0 ||
+	    mnl_socket_recvfrom(rtnl, buf, sizeof(buf)) < 0) {
+		perror("rtnetlink");
+		return 1;
+	}
+	mnl_socket_close(rtnl);
+	return print_ack((struct nlmsghdr *)buf) ? 1 : 0;
+}
+
 /* gso ADDR PORT SPORT SEGSIZE SEGMENTS TEXT: one UDP datagram from SPORT
  * that the kernel sends as SEGMENTS datagrams of SEGSIZE bytes, each
  * starting with TEXT, its number and a dash.
@@ -1208,6 +1347,12 @@ int main(int argc, char *argv[])
 	}
 	if (!strcmp(argv[1], "ctnew") && argc == 4)
 		return ctnew(argv[2], atoi(argv[3]));
+	if (!strcmp(argv[1], "expnew") && argc == 4)
+		return exp_new(atoi(argv[2]), atoi(argv[3]));
+	if (!strcmp(argv[1], "bulk") && argc == 4)
+		return bulk_new(argv[2], atoi(argv[3]));
+	if (!strcmp(argv[1], "actct") && argc == 3)
+		return act_ct(argv[2]);
 	if (!strcmp(argv[1], "gso") && argc == 8)
 		return send_gso(argv + 2);
 	show_usage();

@@ -1955,6 +1955,309 @@ test_stress()
 	fi
 }
 
+# sysctl_in NS [ARGS...]: net.netfilter.nfnl_cthelper_max in NS (the
+# host's when empty): prints it, or sets it to ARGS
+MAXSYSCTL=net.netfilter.nfnl_cthelper_max
+sysctl_in()
+{
+	local ns=$1
+	shift
+
+	if [ $# -eq 0 ]; then
+		${ns:+ip netns exec "$ns"} sysctl -n "$MAXSYSCTL"
+	else
+		${ns:+ip netns exec "$ns"} sysctl -q -w "$MAXSYSCTL=$1" 2>/dev/null
+	fi
+}
+
+# How many helpers a namespace may have: the limit+1'th NEW is refused and
+# changes nothing, the limit is each namespace's own and bounded by the
+# initial namespace's, inside an unprivileged user namespace too.
+test_limits()
+{
+	local out def
+
+	flush_helpers
+	if ! setup_ns nsa nsb; then
+		fail "limit-setup" "namespaces"
+		return
+	fi
+	def=$(sysctl_in "")
+	if [ "$def" = 64 ] && [ "$(sysctl_in "$nsa")" = 64 ]; then
+		pass "limit-sysctl-default"
+	else
+		fail "limit-sysctl-default" "host $def, new namespace $(sysctl_in "$nsa")"
+	fi
+
+	CTLNS=$nsa
+	sysctl_in "$nsa" 5
+	out=$(ip netns exec "$nsa" "$HELPER" bulk a 5)
+	if [[ "$out" == "ok 5 "* ]]; then
+		pass "limit-new-up-to"
+	else
+		fail "limit-new-up-to" "$out"
+	fi
+	expect_err "limit-new-over-refused" 28 new name=over "$T" "$P" "$D"
+	if [[ "$(ctl new name=over "$T" "$P" "$D")" == *nfnl_cthelper_max* ]]
+	then
+		pass "limit-extack-names-sysctl"
+	else
+		fail "limit-extack-names-sysctl" "$(ctl new name=over "$T" "$P" "$D")"
+	fi
+	expect_ok "limit-update-at-limit" new name=a0 "$T" queue=3
+	out=$(ip netns exec "$nsb" "$HELPER" bulk b 10)
+	if [[ "$out" == "ok 10 "* ]]; then
+		pass "limit-per-namespace"
+	else
+		fail "limit-per-namespace" "$out"
+	fi
+
+	# from inside: within the host's value only; the host lowering its
+	# value bounds every namespace
+	if ! sysctl_in "$nsb" $((def + 1)) && sysctl_in "$nsb" 20 &&
+	   [ "$(sysctl_in "$nsb")" = 20 ]; then
+		pass "limit-sysctl-bounded-by-host"
+	else
+		fail "limit-sysctl-bounded-by-host" "b: $(sysctl_in "$nsb")"
+	fi
+	sysctl_in "" 8
+	out=$(ctl_in "$nsb" new name=b10 "$T" "$P" "$D")
+	sysctl_in "" "$def"
+	if [[ "$out" == "error 28 "* ]] &&
+	   [ "$(ctl_in "$nsb" dump | grep -c '^helper ')" = 10 ]; then
+		pass "limit-host-lowers-all"
+	else
+		fail "limit-host-lowers-all" "$out"
+	fi
+	ctl del name=a1 >/dev/null
+	expect_ok "limit-delete-frees-room" new name=again "$T" "$P" "$D"
+
+	if setpriv --reuid=65534 --regid=65534 --clear-groups \
+		unshare -Urn true 2>/dev/null; then
+		out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+			unshare -Urn sh -c "
+				sysctl -q -w $MAXSYSCTL=$((def + 1)) 2>/dev/null &&
+					echo raised
+				sysctl -q -w $MAXSYSCTL=2 && echo lowered
+				$HELPER bulk u 3")
+		if [ "$out" = "$(printf 'lowered\nerror 28 at 2')" ]; then
+			pass "limit-userns-own-sysctl"
+		else
+			fail "limit-userns-own-sysctl" "$out"
+		fi
+	else
+		echo "SKIP: limit-userns-own-sysctl: no unprivileged user namespaces"
+	fi
+	CTLNS=""
+	cleanup_ns "$nsa" "$nsb"
+}
+
+# One namespace at a high limit costs the others nothing: registrations
+# in another namespace take as long as before; flushing and tearing down
+# the full namespace take a constant number of grace periods, and the
+# host's requests are answered meanwhile.
+test_limits_cost()
+{
+	local n=10000 t0 t1 out start secs
+
+	flush_helpers
+	if ! setup_ns nsa nsb; then
+		fail "limit-cost-setup" "namespaces"
+		return
+	fi
+	sysctl_in "" $n
+	sysctl_in "$nsb" $n
+	t0=$(ip netns exec "$nsb" "$HELPER" bulk c 200)
+	ctl_in "$nsb" del >/dev/null
+	sysctl_in "$nsa" $n
+	out=$(ip netns exec "$nsa" "$HELPER" bulk big $n)
+	t1=$(ip netns exec "$nsb" "$HELPER" bulk c 200)
+	echo "# 200 NEW: ${t0#ok 200 } us alone, ${t1#ok 200 } us beside $n"
+	if [[ "$out" != "ok $n "* ]]; then
+		fail "limit-cost-other-namespace" "filling a: $out"
+	elif [[ "$t0" != "ok 200 "* || "$t1" != "ok 200 "* ]]; then
+		fail "limit-cost-other-namespace" "$t0 / $t1"
+	elif [ "${t1#ok 200 }" -le $((3 * ${t0#ok 200 } + 100000)) ]; then
+		pass "limit-cost-other-namespace"
+	else
+		fail "limit-cost-other-namespace" "${t0#ok 200 } us, then ${t1#ok 200 } us"
+	fi
+
+	start=$(date +%s%N)
+	out=$(ctl_in "$nsa" del)
+	secs=$(( ($(date +%s%N) - start) / 1000000 ))
+	echo "# flush of $n helpers: $secs ms"
+	if [ "$out" = ok ] && [ -z "$(ctl_in "$nsa" dump)" ] && [ $secs -lt 30000 ]
+	then
+		pass "limit-flush-batched"
+	else
+		fail "limit-flush-batched" "$out, $secs ms"
+	fi
+
+	ip netns exec "$nsa" "$HELPER" bulk big $n >/dev/null
+	ip netns exec "$nsa" iptables -t raw -A PREROUTING -p tcp \
+		--dport 2121 -j CT --helper big0
+	start=$(date +%s%N)
+	cleanup_ns "$nsa"
+	out=$(ctl new name=host "$T" "$P" "$D"; ctl del name=host)
+	secs=$(( ($(date +%s%N) - start) / 1000000 ))
+	echo "# host NEW and DEL during a teardown at the limit: $secs ms"
+	if [ "$out" = "$(printf 'ok\nok')" ] && [ $secs -lt 5000 ]; then
+		pass "limit-netns-teardown"
+	else
+		fail "limit-netns-teardown" "$out, $secs ms"
+	fi
+	sysctl_in "" 64
+	cleanup_ns "$nsb"
+}
+
+# other_kept NAME: the other program's queue 3 still holds its 10 packets
+other_kept()
+{
+	local n
+
+	n=$(queue_stat 3 3)
+	if [ "$n" = 10 ]; then
+		pass "$1"
+	else
+		fail "$1" "queue 3 holds ${n:-nothing}"
+	fi
+}
+
+# Deleting helpers and the rules that hold them drops the queued packets
+# of their flows, never what another NFQUEUE user holds in the same
+# namespace; tc's ct action refuses a userspace helper.
+test_isolation_queues()
+{
+	local other=/tmp/nf_cthelper_oq.$$ opid out
+
+	flush_helpers
+	setup_datapath || { fail "other-queue-setup" "namespaces"; return; }
+	datapath_helpers 2
+	attach_xt4
+	ctl new name=spare "$T" "$P" "$D" >/dev/null
+
+	# a flow that tc's ct action tracks as well (IPv4 only: it drops
+	# ARP): tc lets it through, the netfilter hooks help it
+	sx nft -f - <<EOF
+table ip tcct {
+	ct helper h {
+		type "toy" protocol tcp
+	}
+	chain pre {
+		type filter hook prerouting priority filter;
+		tcp dport 2123 ct helper set "h"
+	}
+}
+EOF
+	if sx tc qdisc add dev veth0 ingress &&
+	   sx tc filter add dev veth0 ingress protocol ip matchall \
+		action ct; then
+		start_helper -n toy -q 0
+		CPORT=2123 expect_lets_in act-ct-flow-still-helped 3004
+		stop_helper
+		sx tc qdisc del dev veth0 ingress
+	else
+		fail "act-ct-flow-still-helped" "tc ingress ct action"
+	fi
+	sx nft delete table ip tcct
+
+	sx nft -f - <<EOF
+table ip q {
+	ct helper h {
+		type "toy" protocol tcp
+	}
+	chain in {
+		type filter hook input priority filter - 5;
+		udp dport 7777 queue num 3
+		tcp dport 2124 ct helper set "h"
+	}
+}
+EOF
+	rm -f "$other.release"
+	ip netns exec "$srv" "$HELPER" helper -n other -q 3 -p udp -L 10 \
+		-H "$other.release" >"$other" 2>&1 &
+	opid=$!
+	waitfor 30000 grep -q '^ready' "$other"
+	# shellcheck disable=SC2016 # expanded by that bash
+	cx bash -c 'exec 3>/dev/udp/10.0.1.1/7777
+		for i in $(seq 10); do echo "o$i" >&3; done' 2>/dev/null
+	waitfor 10000 sh -c "[ \$(grep -c '^packet' $other) -ge 10 ]"
+
+	out=$(ctl del name=spare)
+	other_kept "other-queue-kept-helper-deleted"
+	sx iptables -t raw -D PREROUTING -p udp --dport 5555 \
+		-j CT --helper toy-udp
+	other_kept "other-queue-kept-rule-removed"
+	sx nft delete rule ip q in handle \
+		"$(sx nft -a list chain ip q in | sed -n 's/.*ct helper set "h" # handle //p')"
+	sx nft delete ct helper ip q h
+	other_kept "other-queue-kept-nft-object-removed"
+
+	out=$(ip netns exec "$srv" "$HELPER" actct toy)
+	if [[ "$out" == "error 95 "*"userspace helpers are not supported"* ]]
+	then
+		pass "act-ct-refuses-userspace-helper"
+	else
+		fail "act-ct-refuses-userspace-helper" "$out"
+	fi
+
+	sx iptables -t raw -F
+	out=$(ctl del)
+	other_kept "other-queue-kept-flush"
+	touch "$other.release"
+	if [ "$out" = ok ] &&
+	   waitfor 10000 grep -q '^released 10 refused 0' "$other"; then
+		pass "other-queue-verdicts-accepted"
+	else
+		fail "other-queue-verdicts-accepted" "$out; $(tail -n 2 "$other")"
+	fi
+	kill -9 "$opid" 2>/dev/null
+	wait "$opid" 2>/dev/null
+	rm -f "$other" "$other.release"
+	cleanup
+}
+
+# Expectations made through ctnetlink on a helped conntrack while its
+# helper is deleted: none outlives the helper, whatever the interleaving
+# (on the debug kernel, KASAN watches the expectation dump).
+test_delete_expect_race()
+{
+	local i pid left=0 made=0 out
+
+	flush_helpers
+	if ! setup_ns nsa; then
+		fail "delete-expect-race-setup" "namespace"
+		return
+	fi
+	CTLNS=$nsa
+	for i in $(seq 20); do
+		ctl new "${TOY[@]}" >/dev/null
+		ip netns exec "$nsa" "$HELPER" ctnew toy $((41000 + i)) >/dev/null
+		ip netns exec "$nsa" "$HELPER" expnew $((41000 + i)) 1500 \
+			>"/tmp/nf_cthelper_exp.$$" &
+		pid=$!
+		sleep 0.$((3 + i % 5))
+		ctl del name=toy >/dev/null
+		wait "$pid"
+		out=$(cat "/tmp/nf_cthelper_exp.$$")
+		out=${out#ok }
+		made=$((made + ${out%% *}))
+		left=$((left + $(ip netns exec "$nsa" conntrack -L expect \
+				2>/dev/null | grep -c 'dport=')))
+		ip netns exec "$nsa" conntrack -D expect >/dev/null 2>&1
+	done
+	rm -f "/tmp/nf_cthelper_exp.$$"
+	echo "# $made expectations made around 20 deletions, $left left after"
+	if [ "$made" -gt 0 ] && [ "$left" = 0 ]; then
+		pass "delete-expect-race-none-left"
+	else
+		fail "delete-expect-race-none-left" "$made made, $left left"
+	fi
+	CTLNS=""
+	cleanup_ns "$nsa"
+}
+
 test_input
 test_lifecycle
 test_stress
@@ -1964,5 +2267,9 @@ test_bridge
 test_netns_isolation
 test_userns
 test_netns_teardown
+test_limits
+test_limits_cost
+test_isolation_queues
+test_delete_expect_race
 
 exit $ret
