@@ -119,6 +119,8 @@ struct nfnl_cthelper_net {
 	struct hlist_head		table[1 << NFNL_CTHELPER_HASH_BITS];
 	unsigned int			count;
 	unsigned int			max;
+	/* one unregistration at a time, see nfnl_cthelper_del() */
+	struct mutex			unregister_mutex;
 #ifdef CONFIG_SYSCTL
 	struct ctl_table_header		*sysctl_header;
 #endif
@@ -1019,12 +1021,6 @@ static int nfnl_cthelper_get(struct sk_buff *skb, const struct nfnl_info *info,
 	return -ENOENT;
 }
 
-/* Whether HELPER, which may be a kernel helper, is being unregistered */
-static bool nfnl_cthelper_dying(const struct nf_conntrack_helper *helper)
-{
-	return helper && (READ_ONCE(helper->flags) & NF_CT_HELPER_F_DYING);
-}
-
 #define nfnl_cthelper_expect_held() \
 	lockdep_is_held(&nf_conntrack_expect_lock)
 
@@ -1037,7 +1033,7 @@ static bool nfnl_cthelper_expect_dying(struct nf_conntrack_expect *exp,
 					   nfnl_cthelper_expect_held());
 	assign = rcu_dereference_protected(exp->assign_helper,
 					   nfnl_cthelper_expect_held());
-	return nfnl_cthelper_dying(helper) || nfnl_cthelper_dying(assign);
+	return nf_ct_helper_dying(helper) || nf_ct_helper_dying(assign);
 }
 
 static int nfnl_cthelper_queued_dying(struct nf_queue_entry *entry,
@@ -1049,14 +1045,14 @@ static int nfnl_cthelper_queued_dying(struct nf_queue_entry *entry,
 
 	ct = nf_ct_get(entry->skb, &ctinfo);
 	help = ct ? nfct_help(ct) : NULL;
-	return help && nfnl_cthelper_dying(rcu_dereference(help->helper));
+	return help && nf_ct_helper_dying(rcu_dereference(help->helper));
 }
 
 static int nfnl_cthelper_unhelp(struct nf_conn *ct, void *data)
 {
 	struct nf_conn_help *help = nfct_help(ct);
 
-	if (help && nfnl_cthelper_dying(rcu_dereference_raw(help->helper))) {
+	if (help && nf_ct_helper_dying(rcu_dereference_raw(help->helper))) {
 		nf_conntrack_event(IPCT_HELPER, ct);
 		RCU_INIT_POINTER(help->helper, NULL);
 	}
@@ -1160,6 +1156,7 @@ static void nfnl_cthelper_unregister(struct net *net,
 static int nfnl_cthelper_del(struct sk_buff *skb, const struct nfnl_info *info,
 			     const struct nlattr * const tb[])
 {
+	struct nfnl_cthelper_net *cnet = nfnl_cthelper_pernet(info->net);
 	struct netlink_ext_ack *extack = info->extack;
 	bool has_tuple, deleted = false, busy = false;
 	struct nf_conntrack_tuple tuple;
@@ -1167,6 +1164,7 @@ static int nfnl_cthelper_del(struct sk_buff *skb, const struct nfnl_info *info,
 	struct list_head *helpers;
 	const char *name;
 	LIST_HEAD(dying);
+	bool unlock;
 	int err;
 
 	err = nfnl_cthelper_check_attrs(info);
@@ -1195,13 +1193,16 @@ static int nfnl_cthelper_del(struct sk_buff *skb, const struct nfnl_info *info,
 		/* The helpers are out of the table: the other requests, of
 		 * every namespace, need not wait for the grace periods of
 		 * their unregistration.  Unless the module is on its way out:
-		 * then it waits for us with the mutex held.
+		 * then it waits for us with the mutex held.  A namespace
+		 * unregisters one batch at a time: concurrent requests do not
+		 * multiply its walks of the expectation and conntrack tables.
 		 */
-		bool unlock = try_module_get(THIS_MODULE);
-
+		unlock = try_module_get(THIS_MODULE);
 		if (unlock)
 			nfnl_unlock(NFNL_SUBSYS_CTHELPER);
+		mutex_lock(&cnet->unregister_mutex);
 		nfnl_cthelper_unregister(info->net, NULL, &dying);
+		mutex_unlock(&cnet->unregister_mutex);
 		list_for_each_entry_safe(h, next, &dying, dying_list)
 			nfnl_cthelper_free(h);
 		if (unlock) {
@@ -1318,6 +1319,7 @@ static int __net_init nfnl_cthelper_net_init(struct net *net)
 	INIT_LIST_HEAD(&cnet->helpers);
 	for (i = 0; i < ARRAY_SIZE(cnet->table); i++)
 		INIT_HLIST_HEAD(&cnet->table[i]);
+	mutex_init(&cnet->unregister_mutex);
 
 	/* a new namespace starts where the initial namespace is */
 	if (net_eq(net, &init_net))

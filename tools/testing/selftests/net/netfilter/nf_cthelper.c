@@ -1226,7 +1226,7 @@ static int act_ct(const char *helper)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlattr *tab, *act, *opts;
-	struct tc_ct parms = {
+	struct tc_ct ct = {
 		.action = TC_ACT_PIPE,
 	};
 	struct mnl_socket *rtnl;
@@ -1245,7 +1245,7 @@ static int act_ct(const char *helper)
 	act = mnl_attr_nest_start(nlh, 1);
 	mnl_attr_put_strz(nlh, TCA_ACT_KIND, "ct");
 	opts = mnl_attr_nest_start(nlh, TCA_ACT_OPTIONS);
-	mnl_attr_put(nlh, TCA_CT_PARMS, sizeof(parms), &parms);
+	mnl_attr_put(nlh, TCA_CT_PARMS, sizeof(ct), &ct);
 	mnl_attr_put_u16(nlh, TCA_CT_ACTION, TCA_CT_ACT_COMMIT);
 	mnl_attr_put_strz(nlh, ACT_CT_HELPER_NAME, helper);
 	mnl_attr_put_u8(nlh, ACT_CT_HELPER_FAMILY, AF_INET);

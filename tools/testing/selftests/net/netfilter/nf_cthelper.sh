@@ -140,6 +140,8 @@ dump_has()
 
 test_input()
 {
+	local want
+
 	flush_helpers
 	expect_err "new-missing-name" 22 new "$T" "$P" "$D"
 	expect_err "new-missing-tuple" 22 new name=toy "$P" "$D"
@@ -174,8 +176,8 @@ test_input()
 
 	expect_ok "new-name-15-chars" new name=abcdefghijklmno "$T" "$P" "$D"
 	expect_ok "new-privlen-32" new name=priv32 tuple=2:17 "$P" privlen=32
-	dump_has "dump-shows-new" \
-		"^helper priv32 l3=2 l4=17 queue=0 status=0 privlen=32 classes=1 a/1/10$"
+	want="^helper priv32 l3=2 l4=17 queue=0 status=0"
+	dump_has "dump-shows-new" "$want privlen=32 classes=1 a/1/10$"
 	expect_ok "new-fail-closed" new name=closed "$T" "$P" "$D" flags=1
 	dump_has "dump-shows-fail-closed" "^helper closed .* flags=1$"
 	ctl new name=closed "$T" flags=2 >/dev/null
@@ -216,15 +218,15 @@ test_input()
 
 test_lifecycle()
 {
-	local before out
+	local before out want
 
 	setup_ns ns1 || { fail "lifecycle-setup" "namespace"; return; }
 	CTLNS=$ns1
 	expect_ok "lifecycle-new" new "${TOY[@]}"
 	expect_err "new-excl-exists" 17 new excl "${TOY[@]}"
 	expect_ok "new-again-updates" new "${TOY[@]}" queue=7 status=0
-	dump_has "update-visible" \
-		"^helper toy l3=2 l4=6 queue=7 status=0 privlen=32 classes=1 toy/8/30$"
+	want="^helper toy l3=2 l4=6 queue=7 status=0"
+	dump_has "update-visible" "$want privlen=32 classes=1 toy/8/30$"
 
 	expect_err "update-classes-count" 16 \
 		new name=toy "$T" policy=2:toy/8/30:b/1/1 privlen=32
@@ -1966,7 +1968,8 @@ sysctl_in()
 	if [ $# -eq 0 ]; then
 		${ns:+ip netns exec "$ns"} sysctl -n "$MAXSYSCTL"
 	else
-		${ns:+ip netns exec "$ns"} sysctl -q -w "$MAXSYSCTL=$1" 2>/dev/null
+		${ns:+ip netns exec "$ns"} sysctl -q -w "$MAXSYSCTL=$1" \
+			2>/dev/null
 	fi
 }
 
@@ -1986,7 +1989,8 @@ test_limits()
 	if [ "$def" = 64 ] && [ "$(sysctl_in "$nsa")" = 64 ]; then
 		pass "limit-sysctl-default"
 	else
-		fail "limit-sysctl-default" "host $def, new namespace $(sysctl_in "$nsa")"
+		fail "limit-sysctl-default" \
+			"host $def, new namespace $(sysctl_in "$nsa")"
 	fi
 
 	CTLNS=$nsa
@@ -2002,7 +2006,8 @@ test_limits()
 	then
 		pass "limit-extack-names-sysctl"
 	else
-		fail "limit-extack-names-sysctl" "$(ctl new name=over "$T" "$P" "$D")"
+		fail "limit-extack-names-sysctl" \
+			"$(ctl new name=over "$T" "$P" "$D")"
 	fi
 	expect_ok "limit-update-at-limit" new name=a0 "$T" queue=3
 	out=$(ip netns exec "$nsb" "$HELPER" bulk b 10)
@@ -2036,8 +2041,8 @@ test_limits()
 		unshare -Urn true 2>/dev/null; then
 		out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
 			unshare -Urn sh -c "
-				sysctl -q -w $MAXSYSCTL=$((def + 1)) 2>/dev/null &&
-					echo raised
+				sysctl -q -w $MAXSYSCTL=$((def + 1)) \
+					2>/dev/null && echo raised
 				sysctl -q -w $MAXSYSCTL=2 && echo lowered
 				$HELPER bulk u 3")
 		if [ "$out" = "$(printf 'lowered\nerror 28 at 2')" ]; then
@@ -2046,7 +2051,7 @@ test_limits()
 			fail "limit-userns-own-sysctl" "$out"
 		fi
 	else
-		echo "SKIP: limit-userns-own-sysctl: no unprivileged user namespaces"
+		echo "SKIP: limit-userns-own-sysctl: no user namespaces"
 	fi
 	CTLNS=""
 	cleanup_ns "$nsa" "$nsb"
@@ -2080,15 +2085,16 @@ test_limits_cost()
 	elif [ "${t1#ok 200 }" -le $((3 * ${t0#ok 200 } + 100000)) ]; then
 		pass "limit-cost-other-namespace"
 	else
-		fail "limit-cost-other-namespace" "${t0#ok 200 } us, then ${t1#ok 200 } us"
+		fail "limit-cost-other-namespace" \
+			"${t0#ok 200 } us, then ${t1#ok 200 } us"
 	fi
 
 	start=$(date +%s%N)
 	out=$(ctl_in "$nsa" del)
 	secs=$(( ($(date +%s%N) - start) / 1000000 ))
 	echo "# flush of $n helpers: $secs ms"
-	if [ "$out" = ok ] && [ -z "$(ctl_in "$nsa" dump)" ] && [ $secs -lt 30000 ]
-	then
+	if [ "$out" = ok ] && [ -z "$(ctl_in "$nsa" dump)" ] &&
+	   [ $secs -lt 30000 ]; then
 		pass "limit-flush-batched"
 	else
 		fail "limit-flush-batched" "$out, $secs ms"
@@ -2189,8 +2195,9 @@ EOF
 	sx iptables -t raw -D PREROUTING -p udp --dport 5555 \
 		-j CT --helper toy-udp
 	other_kept "other-queue-kept-rule-removed"
-	sx nft delete rule ip q in handle \
-		"$(sx nft -a list chain ip q in | sed -n 's/.*ct helper set "h" # handle //p')"
+	out=$(sx nft -a list chain ip q in |
+		sed -n 's/.*ct helper set "h" # handle //p')
+	sx nft delete rule ip q in handle "$out"
 	sx nft delete ct helper ip q h
 	other_kept "other-queue-kept-nft-object-removed"
 
@@ -2210,7 +2217,8 @@ EOF
 	   waitfor 10000 grep -q '^released 10 refused 0' "$other"; then
 		pass "other-queue-verdicts-accepted"
 	else
-		fail "other-queue-verdicts-accepted" "$out; $(tail -n 2 "$other")"
+		fail "other-queue-verdicts-accepted" \
+			"$out; $(tail -n 2 "$other")"
 	fi
 	kill -9 "$opid" 2>/dev/null
 	wait "$opid" 2>/dev/null
@@ -2233,7 +2241,8 @@ test_delete_expect_race()
 	CTLNS=$nsa
 	for i in $(seq 20); do
 		ctl new "${TOY[@]}" >/dev/null
-		ip netns exec "$nsa" "$HELPER" ctnew toy $((41000 + i)) >/dev/null
+		ip netns exec "$nsa" "$HELPER" ctnew toy $((41000 + i)) \
+			>/dev/null
 		ip netns exec "$nsa" "$HELPER" expnew $((41000 + i)) 1500 \
 			>"/tmp/nf_cthelper_exp.$$" &
 		pid=$!
