@@ -1039,13 +1039,7 @@ static bool nfnl_cthelper_expect_dying(struct nf_conntrack_expect *exp,
 static int nfnl_cthelper_queued_dying(struct nf_queue_entry *entry,
 				      unsigned long data)
 {
-	enum ip_conntrack_info ctinfo;
-	const struct nf_conn_help *help;
-	const struct nf_conn *ct;
-
-	ct = nf_ct_get(entry->skb, &ctinfo);
-	help = ct ? nfct_help(ct) : NULL;
-	return help && nf_ct_helper_dying(rcu_dereference(help->helper));
+	return nf_ct_helper_dying(nf_ct_skb_helper(entry->skb));
 }
 
 static int nfnl_cthelper_unhelp(struct nf_conn *ct, void *data)
