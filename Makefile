@@ -39,7 +39,7 @@ lint: apply
 check-debug: apply
 	scripts/build --name debug scripts/config/vm.config \
 		scripts/config/cthelper.config scripts/config/debug.config
-	KERNEL_NAME=debug tests/run
+	KERNEL_NAME=debug KSFT_TIMEOUT=2400 VM_TIMEOUT=3600 tests/run
 
 check-modules: apply
 	scripts/build --name mod scripts/config/vm.config \

@@ -64,6 +64,14 @@ def values(root, wanted, tmp, tag):
 
 def main():
     ref_root, our_root = sys.argv[1], sys.argv[2]
+    # A header missing from a tree would be taken from the system's
+    # include path and compared in its place.
+    missing = [os.path.join(root, h) for root in (ref_root, our_root)
+               for h in HEADERS if not os.path.isfile(os.path.join(root, h))]
+    for path in missing:
+        print('%s: no such header' % path)
+    if missing:
+        return 1
     wanted = []
     for h in HEADERS:
         for n in names(os.path.join(ref_root, h)):
