@@ -112,6 +112,24 @@ ftp_get() {
 		--max-time "${2:-15}" ftp://192.0.2.1/file 2>&1
 }
 
+# ftp_blocked CLI NS: a passive download from CLI logs in, and its data
+# connection is dropped: curl times out (exit 28; a refused or failed
+# login exits otherwise), NS (the host's if empty) has the control
+# connection assured and no expectation.
+ftp_blocked() {
+	local out rc=0 ct
+
+	in_ns "$2" conntrack -D -p tcp --dport 21 >/dev/null 2>&1
+	out=$(ftp_get "$1" 8) || rc=$?
+	[ $rc -eq 28 ] ||
+		fail "want the data connection dropped (curl exit 28), got exit $rc: $out"
+	ct=$(in_ns "$2" conntrack -L -p tcp --dport 21 2>/dev/null)
+	grep -Eq 'dport=21 .*\[ASSURED\]' <<<"$ct" ||
+		fail "no assured control connection: $ct"
+	[ -z "$(in_ns "$2" conntrack -L expect 2>/dev/null)" ] ||
+		fail "an expectation was made: $(in_ns "$2" conntrack -L expect)"
+}
+
 # ftp_through SRV CLI NS: vsftpd in SRV (the host's if empty), a passive
 # download from CLI, with the userspace ftp helper running in NS (the
 # host's if empty): the file arrives through the helper's expectation, and

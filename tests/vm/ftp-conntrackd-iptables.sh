@@ -17,5 +17,5 @@ ftp_through s c s
 # Control: with the helper disabled no expectation is made and the data
 # connection is dropped.
 ip netns exec s nfct disable helper ftp inet tcp || fail "nfct disable"
-out=$(ftp_get c 8) && fail "transfer passed without the helper: $out"
+ftp_blocked c s
 echo "transfer through the expectation; refused once the helper is disabled"

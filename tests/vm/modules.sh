@@ -44,29 +44,42 @@ iptables -t raw -F PREROUTING
 busywait 5000 unloads || fail "rmmod refused once the rule was gone"
 
 # Unloaded while a hung daemon holds 200 packets of a helped flow; then
-# the daemon sends their verdicts.  The debug kernel's KASAN, lockdep
-# and kmemleak, and the console scan, judge what happens.
+# the daemon sends their verdicts, which find nothing.  No rule holds the
+# helper (removing one would drop the flow's queued packets first): the
+# conntrack comes from ctnetlink with CTA_HELP, as conntrackd installs it.
+# The debug kernel's KASAN, lockdep and kmemleak, and the console scan,
+# judge what happens.
 helper=$TESTS_BIN/nf_cthelper
 [ -x "$helper" ] || fail "$helper not built"
 setup_pair s c || fail "namespaces"
 ip netns exec s "$helper" ctl new name=toy-udp tuple=2:17 policy=1:u/8/30 \
 	privlen=32 queue=1 status=1 >/dev/null || fail "helper registration"
-ip netns exec s iptables -t raw -A PREROUTING -p udp --dport 5555 \
-	-j CT --helper toy-udp || fail "CT --helper toy-udp refused"
 release=$(mktemp -u)
 out=$(mktemp)
 ip netns exec s "$helper" helper -n toy-udp -q 1 -p udp -L 1000 \
 	-H "$release" >"$out" 2>&1 &
 busywait 30000 grep -q '^ready' "$out" || fail "daemon: $(cat "$out")"
-# shellcheck disable=SC2016 # expanded by that bash
-ip netns exec c bash -c 'exec 3>/dev/udp/192.0.2.1/5555
-	for i in $(seq 200); do echo "x$i" >&3; done' 2>/dev/null
+# conntrack hooks in s: a rule that needs them
+ip netns exec s iptables -A INPUT -m conntrack --ctstate NEW,ESTABLISHED \
+	-j ACCEPT
+ip netns exec s "$helper" ctflow toy-udp udp 192.0.2.2 40555 192.0.2.1 5555 \
+	>/dev/null || fail "ctnetlink conntrack with CTA_HELP refused"
+ip netns exec c "$helper" udp 192.0.2.1 5555 40555 200 ||
+	fail "sending the datagrams failed"
 busywait 20000 sh -c "[ \$(grep -c '^packet' $out) -ge 200 ]" ||
 	fail "$(grep -c '^packet' "$out") of 200 packets queued"
-ip netns exec s iptables -t raw -F PREROUTING
+# in_queue1: how many packets wait in s's queue 1
+in_queue1() {
+	# shellcheck disable=SC2016 # awk's own fields
+	ip netns exec s awk '$1 == 1 { print $3 }' \
+		/proc/net/netfilter/nfnetlink_queue
+}
+[ "$(in_queue1)" = 200 ] ||
+	fail "$(in_queue1) packets in queue 1 before rmmod, want 200"
 busywait 5000 unloads || fail "rmmod refused with packets queued"
+[ "$(in_queue1)" = 0 ] || fail "$(in_queue1) packets still queued after rmmod"
 touch "$release"
-busywait 20000 grep -q '^released 200' "$out" ||
+busywait 20000 grep -q '^released 200 refused 200' "$out" ||
 	fail "daemon: $(tail -n 2 "$out")"
 
 # A namespace goes away while an nft object and a rule of its own still
@@ -115,4 +128,4 @@ ip netns exec u nfct delete helper ftp inet tcp 2>/dev/null &&
 ip netns exec u iptables -t raw -F PREROUTING
 ip netns exec u nfct delete helper ftp inet tcp || fail "delete in u"
 busywait 5000 rmmod nf_conntrack_ftp || fail "rmmod nf_conntrack_ftp"
-echo "autoload by nfct; rmmod with and without helpers, with 200 packets queued, after a namespace went with rules holding its helper; refused while CT uses one; a namespace keeps its own helper next to the kernel's"
+echo "autoload by nfct; rmmod with and without helpers, with 200 packets in the queue, after a namespace went with rules holding its helper; refused while CT uses one; a namespace keeps its own helper next to the kernel's"

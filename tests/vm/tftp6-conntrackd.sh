@@ -27,7 +27,14 @@ busywait 3000 grep -q NEW /tmp/expect-events || fail "no expectation event"
 grep -q 'src=2001:db8::1 dst=2001:db8::2 .*helper=tftp' /tmp/expect-events ||
 	fail "unexpected expectation: $(cat /tmp/expect-events)"
 
+# Control: with the helper disabled the request goes out, no expectation
+# is made, the answer is dropped and curl times out (exit 28).
 ip netns exec c nfct disable helper tftp inet6 udp || fail "nfct disable"
-out=$(ip netns exec c curl -sS --max-time 6 'tftp://[2001:db8::1]/file' 2>&1) &&
-	fail "transfer passed without the helper: $out"
+events=$(grep -c NEW /tmp/expect-events)
+rc=0
+out=$(ip netns exec c curl -sS --max-time 6 'tftp://[2001:db8::1]/file' 2>&1) ||
+	rc=$?
+[ $rc -eq 28 ] || fail "want the answer dropped (curl exit 28), got exit $rc: $out"
+[ "$(grep -c NEW /tmp/expect-events)" = "$events" ] ||
+	fail "an expectation was made: $(cat /tmp/expect-events)"
 echo "IPv6 tftp answer admitted by the expectation; refused without the helper"

@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,8 @@ static void show_usage(void)
 		"         [-V VERDICT] [-x N] [-O] [-L MAXLEN] [-H FILE [-R] [-T]]\n"
 		"       nf_cthelper verdict QUEUE ID VERDICT\n"
 		"       nf_cthelper ctnew HELPER SPORT\n"
+		"       nf_cthelper ctflow HELPER tcp|udp SRC SPORT DST DPORT\n"
+		"       nf_cthelper udp ADDR PORT SPORT N\n"
 		"       nf_cthelper bulk PREFIX N\n"
 		"       nf_cthelper expnew SPORT MS\n"
 		"       nf_cthelper actct HELPER\n"
@@ -122,16 +125,105 @@ static struct nlmsghdr *nfnl_hdr(char *buf, int subsys, int type,
 	return nlh;
 }
 
+/* Attribute names of an nfnetlink_cthelper request, by nesting level */
+enum { LVL_TOP, LVL_TUPLE, LVL_POLICY, LVL_POLICY_SET, LVL_STATS, LVL_NONE };
+
+static const char *const cth_names[][9] = {
+	[LVL_TOP] = { NULL, "NFCTH_NAME", "NFCTH_TUPLE", "NFCTH_QUEUE_NUM",
+		      "NFCTH_POLICY", "NFCTH_PRIV_DATA_LEN", "NFCTH_STATUS",
+		      "NFCTH_FLAGS", "NFCTH_STATS" },
+	[LVL_TUPLE] = { NULL, "NFCTH_TUPLE_L3PROTONUM",
+			"NFCTH_TUPLE_L4PROTONUM" },
+	[LVL_POLICY] = { NULL, "NFCTH_POLICY_SET_NUM", "NFCTH_POLICY_SET1",
+			 "NFCTH_POLICY_SET2", "NFCTH_POLICY_SET3",
+			 "NFCTH_POLICY_SET4" },
+	[LVL_POLICY_SET] = { NULL, "NFCTH_POLICY_NAME",
+			     "NFCTH_POLICY_EXPECT_MAX",
+			     "NFCTH_POLICY_EXPECT_TIMEOUT" },
+};
+
+static int cth_child_level(int level, unsigned int type)
+{
+	if (level == LVL_TOP && type == NFCTH_TUPLE)
+		return LVL_TUPLE;
+	if (level == LVL_TOP && type == NFCTH_POLICY)
+		return LVL_POLICY;
+	if (level == LVL_TOP && type == NFCTH_STATS)
+		return LVL_STATS;
+	if (level == LVL_POLICY && type >= NFCTH_POLICY_SET1)
+		return LVL_POLICY_SET;
+	return LVL_NONE;
+}
+
+/* Append the name of attribute TYPE at LEVEL to OUT (its number outside
+ * nfnetlink_cthelper, or when it has no name).
+ */
+static void put_attr_name(char *out, size_t size, bool cth, int level,
+			  unsigned int type)
+{
+	size_t len = strlen(out);
+	const char *name = NULL;
+
+	if (cth && level < LVL_STATS && type < 9)
+		name = cth_names[level][type];
+	if (name)
+		snprintf(out + len, size - len, "%s%s", len ? "/" : "", name);
+	else
+		snprintf(out + len, size - len, "%s%u", len ? "/" : "", type);
+}
+
+/* The attribute that starts at OFFS in the request MSG, as the path of
+ * the nests it is in ("NFCTH_TUPLE/NFCTH_TUPLE_L3PROTONUM"); returns the
+ * level of its children, for an attribute missing inside it.
+ */
+static int attr_path(const struct nlmsghdr *msg, unsigned int msglen,
+		     unsigned int offs, char *out, size_t size)
+{
+	bool cth = (msg->nlmsg_type >> 8) == NFNL_SUBSYS_CTHELPER;
+	const char *start = (const char *)msg, *p;
+	const char *end = start + msglen;
+	int level = LVL_TOP;
+
+	out[0] = '\0';
+	if (msg->nlmsg_len < msglen)
+		end = start + msg->nlmsg_len;
+	p = start + NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	while (p + sizeof(struct nlattr) <= end) {
+		const struct nlattr *a = (const struct nlattr *)p;
+		const char *next = p + NLMSG_ALIGN(a->nla_len);
+		unsigned int type = a->nla_type & NLA_TYPE_MASK;
+
+		if (a->nla_len < NLA_HDRLEN || a->nla_len > end - p)
+			break;
+		if (start + offs < p || start + offs >= next) {
+			p = next;
+			continue;
+		}
+		put_attr_name(out, size, cth, level, type);
+		level = cth_child_level(level, type);
+		if (start + offs == p)
+			return level;
+		/* inside: go down */
+		end = p + a->nla_len;
+		p += NLA_HDRLEN;
+	}
+	snprintf(out, size, "at %u", offs);
+	return LVL_NONE;
+}
+
 /* Print an ack: "ok" or "error ERRNO (strerror)" followed by what the
- * extended ack says: ": message", " [attr at N]", " [missing attr T]".
+ * extended ack says: ": message", " [attr PATH]", " [missing PATH]".
  */
 static int print_ack(const struct nlmsghdr *nlh)
 {
 	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
 	unsigned int len = mnl_nlmsg_get_payload_len(nlh);
-	int offs = -1, miss = -1;
+	int offs = -1, miss = -1, nest = -1;
+	bool capped = nlh->nlmsg_flags & NLM_F_CAPPED;
+	unsigned int msglen;
 	const char *msg = NULL;
 	struct nlattr *attr;
+	char path[128];
 
 	if (!err->error) {
 		printf("ok\n");
@@ -154,15 +246,33 @@ static int print_ack(const struct nlmsghdr *nlh)
 			case NLMSGERR_ATTR_MISS_TYPE:
 				miss = mnl_attr_get_u32(attr);
 				break;
+			case NLMSGERR_ATTR_MISS_NEST:
+				nest = mnl_attr_get_u32(attr);
+				break;
 			}
 		}
 	}
 	printf("error %d (%s)%s%s", -err->error, strerror(-err->error),
 	       msg ? ": " : "", msg ? msg : "");
-	if (offs >= 0)
+	/* the request as the ack echoes it: what follows struct nlmsgerr */
+	msglen = len - offsetof(struct nlmsgerr, msg);
+	if (offs >= 0 && !capped) {
+		attr_path(&err->msg, msglen, offs, path, sizeof(path));
+		printf(" [attr %s]", path);
+	} else if (offs >= 0) {
 		printf(" [attr at %d]", offs);
-	if (miss >= 0)
-		printf(" [missing attr %d]", miss);
+	}
+	if (miss >= 0) {
+		bool cth = (err->msg.nlmsg_type >> 8) == NFNL_SUBSYS_CTHELPER;
+		int level = LVL_TOP;
+
+		path[0] = '\0';
+		if (nest >= 0 && !capped)
+			level = attr_path(&err->msg, msglen, nest, path,
+					  sizeof(path));
+		put_attr_name(path, sizeof(path), cth, level, miss);
+		printf(" [missing %s]", path);
+	}
 	printf("\n");
 	fflush(stdout);
 	return -err->error;
@@ -390,7 +500,7 @@ static int ctl(int argc, char *argv[])
 		 */
 		type = NFNL_MSG_CTHELPER_GET;
 		flags = NLM_F_DUMP;
-		pause_ms = 1000;
+		pause_ms = 3000;
 	} else if (!strcmp(argv[0], "del")) {
 		type = NFNL_MSG_CTHELPER_DEL;
 	} else {
@@ -1115,13 +1225,13 @@ static int run_helper(int argc, char *argv[])
 	}
 }
 
-/* ctnew HELPER SPORT: ctnetlink creates the TCP conntrack
- * 10.9.9.1:SPORT -> 10.9.9.2:2121 helped by HELPER, as conntrackd does
- * when it installs an entry with CTA_HELP
+/* ctnetlink creates the IPv4 conntrack A:SPORT -> B:DPORT helped by
+ * HELPER, as conntrackd does when it installs an entry with CTA_HELP: the
+ * helper is attached without a rule that holds it
  */
-static int ctnew(const char *helper, uint16_t sport)
+static int ct_new(const char *helper, uint8_t proto, const uint8_t *a,
+		  uint16_t sport, const uint8_t *b, uint16_t dport)
 {
-	static const uint8_t a[4] = { 10, 9, 9, 1 }, b[4] = { 10, 9, 9, 2 };
 	const struct pkt p = { .l3 = 4 };
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
@@ -1129,13 +1239,40 @@ static int ctnew(const char *helper, uint16_t sport)
 
 	nlh = nfnl_hdr(buf, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_NEW,
 		       NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, AF_INET, 0);
-	put_tuple(nlh, CTA_TUPLE_ORIG, &p, a, b, IPPROTO_TCP, sport, 2121);
-	put_tuple(nlh, CTA_TUPLE_REPLY, &p, b, a, IPPROTO_TCP, 2121, sport);
+	put_tuple(nlh, CTA_TUPLE_ORIG, &p, a, b, proto, sport, dport);
+	put_tuple(nlh, CTA_TUPLE_REPLY, &p, b, a, proto, dport, sport);
 	mnl_attr_put_u32(nlh, CTA_TIMEOUT, htonl(120));
 	nest = mnl_attr_nest_start(nlh, CTA_HELP);
 	mnl_attr_put_strz(nlh, CTA_HELP_NAME, helper);
 	mnl_attr_nest_end(nlh, nest);
 	return send_print_ack(nlh);
+}
+
+/* ctnew HELPER SPORT: the TCP conntrack 10.9.9.1:SPORT -> 10.9.9.2:2121 */
+static int ctnew(const char *helper, uint16_t sport)
+{
+	static const uint8_t a[4] = { 10, 9, 9, 1 }, b[4] = { 10, 9, 9, 2 };
+
+	return ct_new(helper, IPPROTO_TCP, a, sport, b, 2121);
+}
+
+/* ctflow HELPER tcp|udp SRC SPORT DST DPORT */
+static int ctflow(char *argv[])
+{
+	struct in_addr a, b;
+	uint8_t proto;
+
+	if (!strcmp(argv[1], "tcp"))
+		proto = IPPROTO_TCP;
+	else if (!strcmp(argv[1], "udp"))
+		proto = IPPROTO_UDP;
+	else
+		show_usage();
+	if (inet_pton(AF_INET, argv[2], &a) != 1 ||
+	    inet_pton(AF_INET, argv[4], &b) != 1)
+		show_usage();
+	return ct_new(argv[0], proto, (const uint8_t *)&a, atoi(argv[3]),
+		      (const uint8_t *)&b, atoi(argv[5]));
 }
 
 /* expnew SPORT MS: for MS milliseconds, expectations one after the
@@ -1311,6 +1448,39 @@ static int send_gso(char *argv[])
 	return 0;
 }
 
+/* udp ADDR PORT SPORT N: N datagrams from SPORT, "x00001" to "xN", at
+ * a pace a veth backlog takes
+ */
+static int send_udp(char *argv[])
+{
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	unsigned int n = atoi(argv[3]), i;
+	char buf[16];
+	int fd, len;
+
+	if (inet_pton(AF_INET, argv[0], &dst.sin_addr) != 1)
+		show_usage();
+	dst.sin_port = htons(atoi(argv[1]));
+	src.sin_port = htons(atoi(argv[2]));
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
+		perror("udp");
+		return 1;
+	}
+	for (i = 1; i <= n; i++) {
+		len = snprintf(buf, sizeof(buf), "x%05u\n", i);
+		if (sendto(fd, buf, len, 0, (struct sockaddr *)&dst,
+			   sizeof(dst)) < 0) {
+			perror("udp");
+			return 1;
+		}
+		usleep(200);
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	int one = 1;
@@ -1347,6 +1517,10 @@ int main(int argc, char *argv[])
 	}
 	if (!strcmp(argv[1], "ctnew") && argc == 4)
 		return ctnew(argv[2], atoi(argv[3]));
+	if (!strcmp(argv[1], "ctflow") && argc == 8)
+		return ctflow(argv + 2);
+	if (!strcmp(argv[1], "udp") && argc == 6)
+		return send_udp(argv + 2);
 	if (!strcmp(argv[1], "expnew") && argc == 4)
 		return exp_new(atoi(argv[2]), atoi(argv[3]));
 	if (!strcmp(argv[1], "bulk") && argc == 4)

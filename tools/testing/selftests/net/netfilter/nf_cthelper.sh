@@ -92,21 +92,22 @@ T="tuple=2:6"
 P="policy=1:a/1/10"
 D="privlen=0"
 
-# expect_err NAME ERRNO CTL-ARGS...: the request fails with ERRNO, the
-# extended ack names the attribute, the helper table is unchanged.
+# expect_err NAME ERRNO WHERE CTL-ARGS...: the request fails with ERRNO,
+# the extended ack names the attribute WHERE says ("attr NFCTH_NAME",
+# "missing NFCTH_TUPLE/NFCTH_TUPLE_L3PROTONUM", as nf_cthelper prints
+# it), and the helper table is unchanged.
 expect_err()
 {
-	local name=$1 err=$2 before after out
-	shift 2
+	local name=$1 err=$2 where=$3 before after out
+	shift 3
 
 	before=$(ctl dump)
 	out=$(ctl "$@")
 	after=$(ctl dump)
 	if [[ "$out" != "error $err "* ]]; then
 		fail "$name" "got '$out', want errno $err"
-	elif [ "$err" -ne 1 ] && [[ "$out" != *"[attr at "* &&
-				      "$out" != *"[missing attr "* ]]; then
-		fail "$name" "extack does not name the attribute: $out"
+	elif [[ "$out" != *" [$where]"* ]]; then
+		fail "$name" "extack does not name $where: $out"
 	elif [ "$before" != "$after" ]; then
 		fail "$name" "helper table changed: '$before' -> '$after'"
 	else
@@ -143,36 +144,65 @@ test_input()
 	local want
 
 	flush_helpers
-	expect_err "new-missing-name" 22 new "$T" "$P" "$D"
-	expect_err "new-missing-tuple" 22 new name=toy "$P" "$D"
-	expect_err "new-missing-policy" 22 new name=toy "$T" "$D"
-	expect_err "new-missing-privlen" 22 new name=toy "$T" "$P"
+	expect_err "new-missing-name" 22 "missing NFCTH_NAME" new "$T" "$P" "$D"
+	expect_err "new-missing-tuple" 22 \
+		"missing NFCTH_TUPLE" new name=toy "$P" "$D"
+	expect_err "new-missing-policy" 22 \
+		"missing NFCTH_POLICY" new name=toy "$T" "$D"
+	expect_err "new-missing-privlen" 22 \
+		"missing NFCTH_PRIV_DATA_LEN" new name=toy "$T" "$P"
 	expect_err "new-name-16-chars" 22 \
-		new name=abcdefghijklmnop "$T" "$P" "$D"
-	expect_err "new-name-unterminated" 22 new name-raw=616263 "$T" "$P" "$D"
-	expect_err "new-name-empty" 22 new name= "$T" "$P" "$D"
-	expect_err "new-tuple-l3-only" 22 new name=toy tuple-l3=2 "$P" "$D"
-	expect_err "new-tuple-l4-only" 22 new name=toy tuple-l4=6 "$P" "$D"
-	expect_err "new-tuple-short-attr" 34 new name=toy tuple-short "$P" "$D"
-	expect_err "new-tuple-bad-l3" 22 new name=toy tuple=7:6 "$P" "$D"
-	expect_err "new-classes-0" 22 new name=toy "$T" policy=0 "$D"
-	expect_err "new-classes-5" 75 new name=toy "$T" \
-		policy=5:a/1/1:b/1/1:c/1/1:d/1/1 privlen=0
-	expect_err "new-class-missing" 22 new name=toy "$T" policy=2:a/1/10 "$D"
+		"attr NFCTH_NAME" new name=abcdefghijklmnop "$T" "$P" "$D"
+	expect_err "new-name-unterminated" 22 \
+		"attr NFCTH_NAME" new name-raw=616263 "$T" "$P" "$D"
+	expect_err "new-name-empty" 22 \
+		"attr NFCTH_NAME" new name= "$T" "$P" "$D"
+	expect_err "new-tuple-l3-only" 22 \
+		"missing NFCTH_TUPLE/NFCTH_TUPLE_L4PROTONUM" \
+		new name=toy tuple-l3=2 "$P" "$D"
+	expect_err "new-tuple-l4-only" 22 \
+		"missing NFCTH_TUPLE/NFCTH_TUPLE_L3PROTONUM" \
+		new name=toy tuple-l4=6 "$P" "$D"
+	expect_err "new-tuple-short-attr" 34 \
+		"attr NFCTH_TUPLE/NFCTH_TUPLE_L3PROTONUM" \
+		new name=toy tuple-short "$P" "$D"
+	expect_err "new-tuple-bad-l3" 22 \
+		"attr NFCTH_TUPLE/NFCTH_TUPLE_L3PROTONUM" \
+		new name=toy tuple=7:6 "$P" "$D"
+	expect_err "new-classes-0" 22 \
+		"attr NFCTH_POLICY/NFCTH_POLICY_SET_NUM" \
+		new name=toy "$T" policy=0 "$D"
+	expect_err "new-classes-5" 75 \
+		"attr NFCTH_POLICY/NFCTH_POLICY_SET_NUM" \
+		new name=toy "$T" policy=5:a/1/1:b/1/1:c/1/1:d/1/1 privlen=0
+	expect_err "new-class-missing" 22 \
+		"missing NFCTH_POLICY/NFCTH_POLICY_SET2" \
+		new name=toy "$T" policy=2:a/1/10 "$D"
 	expect_err "new-max-expected-256" 22 \
+		"attr NFCTH_POLICY/NFCTH_POLICY_SET1/NFCTH_POLICY_EXPECT_MAX" \
 		new name=toy "$T" policy=1:a/256/10 "$D"
-	expect_err "new-privlen-33" 22 new name=toy "$T" "$P" privlen=33
-	expect_err "new-status-2" 22 new "${TOY[@]}" status=2
-	expect_err "new-queue-65536" 22 new "${TOY[@]}" queue=65536
-	expect_err "new-policy-garbage" 22 new name=toy "$T" policy-garbage "$D"
+	expect_err "new-privlen-33" 22 \
+		"attr NFCTH_PRIV_DATA_LEN" new name=toy "$T" "$P" privlen=33
+	expect_err "new-status-2" 22 \
+		"attr NFCTH_STATUS" new "${TOY[@]}" status=2
+	expect_err "new-queue-65536" 22 \
+		"attr NFCTH_QUEUE_NUM" new "${TOY[@]}" queue=65536
+	expect_err "new-policy-garbage" 22 \
+		"attr NFCTH_POLICY/77" new name=toy "$T" policy-garbage "$D"
 	expect_err "new-policy-empty-nest" 22 \
+		"missing NFCTH_POLICY/NFCTH_POLICY_SET_NUM" \
 		new name=toy "$T" policy-empty "$D"
-	expect_err "new-unknown-attribute" 22 new "${TOY[@]}" unknown=42
-	expect_err "new-flags-unknown-bit" 22 new "${TOY[@]}" flags=4
-	expect_err "new-stats-read-only" 22 new "${TOY[@]}" stats-attr
-	expect_err "get-unknown" 2 get name=nosuchhelper
-	expect_err "del-unknown" 2 del name=nosuchhelper tuple=2:6
-	expect_err "del-bad-tuple" 22 del name=toy tuple=9:6
+	expect_err "new-unknown-attribute" 22 \
+		"attr 42" new "${TOY[@]}" unknown=42
+	expect_err "new-flags-unknown-bit" 22 \
+		"attr NFCTH_FLAGS" new "${TOY[@]}" flags=4
+	expect_err "new-stats-read-only" 22 \
+		"attr NFCTH_STATS" new "${TOY[@]}" stats-attr
+	expect_err "get-unknown" 2 "attr NFCTH_NAME" get name=nosuchhelper
+	expect_err "del-unknown" 2 \
+		"attr NFCTH_NAME" del name=nosuchhelper tuple=2:6
+	expect_err "del-bad-tuple" 22 \
+		"attr NFCTH_TUPLE/NFCTH_TUPLE_L3PROTONUM" del name=toy tuple=9:6
 
 	expect_ok "new-name-15-chars" new name=abcdefghijklmno "$T" "$P" "$D"
 	expect_ok "new-privlen-32" new name=priv32 tuple=2:17 "$P" privlen=32
@@ -191,12 +221,13 @@ test_input()
 		fail "stats-zero-when-new" "$(ctl stats name=closed "$T")"
 	fi
 
-	# the expectation timer must not wrap: the timeout is clamped
+	# the expectation timer must not wrap: the timeout is clamped to
+	# INT_MAX / HZ seconds, whichever HZ the kernel has
 	expect_ok "new-timeout-huge" \
 		new name=slow "$T" policy=1:a/1/4294967295 "$D"
 	local t
 	t=$(ctl dump | sed -n 's/^helper slow .* a\/1\/\([0-9]*\)$/\1/p')
-	if [ -n "$t" ] && [ "$t" -gt 0 ] && [ "$t" -lt 4294967295 ]; then
+	if [[ " 21474836 8589934 7158278 2147483 " == *" $t "* ]]; then
 		pass "timeout-clamped"
 	else
 		fail "timeout-clamped" "dump: $(ctl dump)"
@@ -223,16 +254,19 @@ test_lifecycle()
 	setup_ns ns1 || { fail "lifecycle-setup" "namespace"; return; }
 	CTLNS=$ns1
 	expect_ok "lifecycle-new" new "${TOY[@]}"
-	expect_err "new-excl-exists" 17 new excl "${TOY[@]}"
+	expect_err "new-excl-exists" 17 "attr NFCTH_NAME" new excl "${TOY[@]}"
 	expect_ok "new-again-updates" new "${TOY[@]}" queue=7 status=0
 	want="^helper toy l3=2 l4=6 queue=7 status=0"
 	dump_has "update-visible" "$want privlen=32 classes=1 toy/8/30$"
 
 	expect_err "update-classes-count" 16 \
+		"attr NFCTH_POLICY" \
 		new name=toy "$T" policy=2:toy/8/30:b/1/1 privlen=32
 	expect_err "update-class-name" 16 \
+		"attr NFCTH_POLICY" \
 		new name=toy "$T" policy=1:other/8/30 privlen=32
 	expect_err "update-privlen" 16 \
+		"attr NFCTH_PRIV_DATA_LEN" \
 		new name=toy "$T" policy=1:toy/8/30 privlen=8
 
 	expect_ok "two-classes-new" \
@@ -242,6 +276,7 @@ test_lifecycle()
 	dump_has "two-classes-distinct-values" \
 		"^helper duo l3=10 l4=17 .* one/5/11 two/7/21$"
 	expect_err "update-invalid-class-2" 22 \
+		"attr NFCTH_POLICY/NFCTH_POLICY_SET2/NFCTH_POLICY_EXPECT_MAX" \
 		new name=duo tuple=10:17 policy=2:one/9/9:two/300/9
 
 	# same name, other tuple: a second helper
@@ -262,7 +297,7 @@ test_lifecycle()
 	# a rule that uses the helper keeps it
 	ip netns exec "$ns1" iptables -t raw -A PREROUTING -p tcp --dport 2121 \
 		-j CT --helper toy
-	expect_err "del-busy-xt" 16 del name=toy tuple=2:6
+	expect_err "del-busy-xt" 16 "attr NFCTH_NAME" del name=toy tuple=2:6
 	out=$(ctl del)
 	if [ "$out" = ok ] && ctl dump | grep -q '^helper toy ' &&
 	   ! ctl dump | grep -q '^helper duo '; then
@@ -285,24 +320,26 @@ table ip t {
 	}
 }
 EOF
-	expect_err "del-busy-nft-object" 16 del name=toy tuple=2:6
+	expect_err "del-busy-nft-object" 16 \
+		"attr NFCTH_NAME" del name=toy tuple=2:6
 	ip netns exec "$ns1" nft flush ruleset
 	expect_ok "del-after-nft-object-gone" del name=toy tuple=2:6
 
 	# dump in two reads with a flush in between: terminates, no splat
-	local i
-	for i in $(seq 1 200); do
-		ctl new name="h$i" tuple=2:6 policy=1:c/1/1 privlen=0 >/dev/null
-	done
+	ip netns exec "$ns1" "$HELPER" bulk h 200 >/dev/null
 	ctl dump-slow >/tmp/nf_cthelper_dump.$$ &
-	local dpid=$!
-	sleep 0.3
+	local dpid=$! lines rc=0
+	# the flush comes after the dump's first read, before its end
+	waitfor 10000 test -s /tmp/nf_cthelper_dump.$$
 	ctl del >/dev/null
-	if wait $dpid && [ "$(wc -l </tmp/nf_cthelper_dump.$$)" -le 200 ] &&
+	wait $dpid || rc=$?
+	lines=$(grep -c '^helper h[0-9]* ' /tmp/nf_cthelper_dump.$$)
+	if [ $rc -eq 0 ] && [ "$lines" -ge 1 ] && [ "$lines" -lt 200 ] &&
+	   [ "$lines" = "$(wc -l </tmp/nf_cthelper_dump.$$)" ] &&
 	   [ -z "$(ctl dump)" ]; then
 		pass "dump-while-flushing"
 	else
-		fail "dump-while-flushing" "dump ended badly"
+		fail "dump-while-flushing" "dump ended badly: $lines helpers"
 	fi
 	rm -f /tmp/nf_cthelper_dump.$$
 	CTLNS=""
@@ -445,6 +482,16 @@ stop_helper()
 	wait "$HPID" 2>/dev/null
 }
 
+# answered N: the daemon ($HOUT) printed more than N packets with data and
+# a packet after the last of them: its verdict on that one went out (it
+# answers a packet before it reads the next)
+answered()
+{
+	awk -v n="$1" '/^packet.* data=[1-9]/ { d++; after = 0; next }
+		       /^packet/ { after++ }
+		       END { exit !(d > n && after) }' "$HOUT"
+}
+
 # control ADDR LINES...: a control connection to ADDR port $CPORT (2121
 # unless set) that sends the lines and stays open for a second
 control()
@@ -561,9 +608,15 @@ test_datapath()
 		fail "expect-names-own-helper" "$(sx conntrack -L 2>&1)"
 	fi
 	wait %%
-	ctl_in "" new name=hosty "$T" "$P" "$D" >/dev/null
+	local seen
+	seen=$(grep -c '^packet.* data=[1-9]' "$HOUT")
+	out=$(ctl_in "" new name=hosty "$T" "$P" "$D")
 	control 10.0.1.1 "EXPECT 3010 hosty"
-	if ! has_expect "dport=3010" && ! connects 10.0.1.1 3010; then
+	if [ "$out" != ok ]; then
+		fail "expect-other-netns-helper-refused" "host NEW: $out"
+	elif ! waitfor 10000 answered "$seen"; then
+		fail "expect-other-netns-helper-refused" "request not answered"
+	elif ! has_expect "dport=3010" && ! connects 10.0.1.1 3010; then
 		pass "expect-other-netns-helper-refused"
 	else
 		fail "expect-other-netns-helper-refused" \
@@ -592,7 +645,11 @@ test_datapath()
 	stop_helper
 	start_helper -n toy -q 0 -c 5
 	control 10.0.1.1 "EXPECT 3003"
-	if [ "$(expectations dport=3003)" -eq 0 ]; then
+	if ! grep -q '^ready' "$HOUT"; then
+		fail "expect-class-above-max-refused" "daemon: $(cat "$HOUT")"
+	elif ! waitfor 10000 answered 0; then
+		fail "expect-class-above-max-refused" "request not answered"
+	elif [ "$(expectations dport=3003)" -eq 0 ]; then
 		pass "expect-class-above-max-refused"
 	else
 		fail "expect-class-above-max-refused" "expectation created"
@@ -637,23 +694,29 @@ test_datapath()
 	stop_helper
 	start_helper -n toy -q 0 -B
 	control 10.0.1.1 "DATA bad1" "next"
-	if waitfor 30000 grep -q '^packet.* data=[1-9]' "$HOUT" &&
-	   connects 10.0.1.1 2121; then
-		pass "bad-nfqa-ct-verdict-applied"
-	else
-		fail "bad-nfqa-ct-verdict-applied" "$(tail -n 3 "$HOUT")"
-	fi
-	if grep -q 'priv=bad1' "$HOUT"; then
+	# a packet of that connection after the one whose verdict carried
+	# it shows what the conntrack holds
+	if ! waitfor 30000 answered 0; then
+		fail "bad-nfqa-ct-changes-nothing" "no packet after the verdict"
+	elif grep -q 'priv=bad1' "$HOUT"; then
 		fail "bad-nfqa-ct-changes-nothing" "private data was stored"
 	else
 		pass "bad-nfqa-ct-changes-nothing"
 	fi
+	if connects 10.0.1.1 2121; then
+		pass "bad-nfqa-ct-verdict-applied"
+	else
+		fail "bad-nfqa-ct-verdict-applied" "$(tail -n 3 "$HOUT")"
+	fi
 	stop_helper
 
 	# disabled: nothing is queued, flows are confirmed all the same
-	start_helper -n toy -q 0
+	# (with the helper attached; earlier flows are gone first)
 	ctl new name=toy tuple=2:6 status=0 >/dev/null
-	if connects 10.0.1.1 2121 && ! grep -q '^packet' "$HOUT" &&
+	start_helper -n toy -q 0
+	sx conntrack -D -p tcp --dport 2121 >/dev/null 2>&1
+	if grep -q '^ready' "$HOUT" && connects 10.0.1.1 2121 &&
+	   ! grep -q '^packet' "$HOUT" &&
 	   sx conntrack -L -p tcp --dport 2121 2>/dev/null |
 	   grep -q 'helper=toy'; then
 		pass "disabled-nothing-queued"
@@ -1084,10 +1147,11 @@ test_queue_faults()
 	done
 
 	# the helper is deleted while 1000 packets wait; then their verdicts.
-	# Removing the rule that holds it drops what waits in the namespace's
-	# queues (xt_CT does so for any rule with a helper), and so would the
-	# deletion: the verdicts are refused.  Another namespace's queue keeps
-	# its packets, conntrack-tracked ones included.
+	# No rule holds it (removing the rule would drop the flow's queued
+	# packets first): the conntrack comes from ctnetlink with CTA_HELP, as
+	# conntrackd installs it.  The deletion drops what waits, and the
+	# verdicts are refused.  Another namespace's queue keeps its packets,
+	# conntrack-tracked ones included.
 	local other=/tmp/nf_cthelper_other.$$ opid
 	rm -f /tmp/nf_cthelper_release.$$ "$other.release"
 	cx nft -f - <<EOF
@@ -1105,21 +1169,27 @@ EOF
 	# shellcheck disable=SC2016 # expanded by that bash
 	cx bash -c 'exec 3>/dev/udp/10.0.1.1/7777
 		for i in $(seq 10); do echo "o$i" >&3; done' 2>/dev/null
-	start_helper -n toy-udp -q 1 -p udp -L 1000 \
-		-H /tmp/nf_cthelper_release.$$
-	udp_burst 1000
-	waitfor 30000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 1000 ]"
-	waitfor 10000 sh -c "[ \$(grep -c '^packet' $other) -ge 10 ]"
 	sx iptables -t raw -D PREROUTING -p udp --dport 5555 \
 		-j CT --helper toy-udp
+	start_helper -n toy-udp -q 1 -p udp -L 1000 \
+		-H /tmp/nf_cthelper_release.$$
+	sx conntrack -D -p udp --dport 5555 >/dev/null 2>&1
+	sx "$HELPER" ctflow toy-udp udp 10.0.1.2 40555 10.0.1.1 5555 \
+		>/dev/null
+	cx "$HELPER" udp 10.0.1.1 5555 40555 1000
+	waitfor 30000 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 1000 ]"
+	waitfor 10000 sh -c "[ \$(grep -c '^packet' $other) -ge 10 ]"
+	local queued
+	queued=$(queue_stat 1 3)
 	out=$(ctl del name=toy-udp)
 	touch /tmp/nf_cthelper_release.$$ "$other.release"
-	if [ "$out" = ok ] &&
+	if [ "$queued" = 1000 ] && [ "$out" = ok ] &&
+	   [ "$(queue_stat 1 3)" = 0 ] &&
 	   waitfor 30000 grep -q '^released 1000 refused 1000' "$HOUT"; then
 		pass "helper-deleted-with-queued-packets"
 	else
 		fail "helper-deleted-with-queued-packets" \
-			"del: $out; $(tail -n 2 "$HOUT")"
+			"$queued queued; del: $out; $(tail -n 2 "$HOUT")"
 	fi
 	if waitfor 10000 grep -q '^released 10 refused 0' "$other"; then
 		pass "helper-deleted-other-netns-queue-kept"
@@ -1153,6 +1223,11 @@ table ip hold {
 	}
 }
 EOF
+	# the host has a helper of the same name, held by a rule
+	local host out
+	ctl_in "" new "${TOY[@]}" >/dev/null
+	iptables -t raw -A PREROUTING -p tcp --dport 2121 -j CT --helper toy
+	host=$(ctl_in "" dump)
 	# the host's end of this veth goes when the namespace is gone
 	ip link add "$peer" type veth peer name "$peer" netns "$srv"
 	start_helper -n toy-udp -q 1 -p udp -S
@@ -1167,10 +1242,19 @@ EOF
 		fail "netns-teardown-completes" "namespace still there"
 	fi
 
-	# the names are free in a new namespace; the host saw nothing
-	setup_ns nsa || { fail "netns-teardown-again" "namespace"; return; }
+	# A new namespace starts empty, even one that reuses the dead one's
+	# memory: nothing of it is found (EEXIST, a dump), its names are
+	# free.  The host's helper of the same name, which its own rule
+	# holds, is as it was.
+	if ! setup_ns nsa; then
+		fail "netns-teardown-again" "namespace"
+		iptables -t raw -D PREROUTING -p tcp --dport 2121 \
+			-j CT --helper toy
+		ctl_in "" del name=toy >/dev/null
+		return
+	fi
 	CTLNS=$nsa
-	if [ "$(ctl new "${TOY[@]}")" = ok ] &&
+	if [ -z "$(ctl dump)" ] && [ "$(ctl new excl "${TOY[@]}")" = ok ] &&
 	   ip netns exec "$nsa" iptables -t raw -A PREROUTING -p tcp \
 		--dport 2121 -j CT --helper toy; then
 		pass "netns-teardown-names-free"
@@ -1178,11 +1262,15 @@ EOF
 		fail "netns-teardown-names-free" "$(ctl dump)"
 	fi
 	CTLNS=""
-	if [ -z "$(ctl dump)" ]; then
+	out=$(ctl dump)
+	if [ -n "$host" ] && [ "$out" = "$host" ] &&
+	   [[ "$(ctl del name=toy)" == "error 16 "* ]]; then
 		pass "netns-teardown-host-untouched"
 	else
-		fail "netns-teardown-host-untouched" "$(ctl dump)"
+		fail "netns-teardown-host-untouched" "before: $host; after: $out"
 	fi
+	iptables -t raw -D PREROUTING -p tcp --dport 2121 -j CT --helper toy
+	ctl_in "" del name=toy >/dev/null
 	cleanup_ns "$nsa"
 }
 
@@ -1216,8 +1304,9 @@ test_netns_isolation()
 		fail "netns-dump-only-own" \
 			"b: $(ctl dump); host: $(ctl_in "" dump)"
 	fi
-	expect_err "netns-get-other-enoent" 2 get name=toy
-	expect_err "netns-del-other-enoent" 2 del name=toy tuple=2:6
+	expect_err "netns-get-other-enoent" 2 "attr NFCTH_NAME" get name=toy
+	expect_err "netns-del-other-enoent" 2 \
+		"attr NFCTH_NAME" del name=toy tuple=2:6
 	other_refused netns-xt-other-refused iptables -t raw -A PREROUTING \
 		-p tcp --dport 2121 -j CT --helper toy
 	other_refused netns-nft-other-refused nft -f - <<EOF
@@ -1259,7 +1348,8 @@ EOF
 	else
 		fail "netns-same-name-apart" "a: $qa, b: $qb"
 	fi
-	expect_err "netns-del-busy-in-b" 16 del name=toy tuple=2:6
+	expect_err "netns-del-busy-in-b" 16 \
+		"attr NFCTH_NAME" del name=toy tuple=2:6
 	out=$(ctl_in "$nsa" del name=toy tuple=2:6)
 	if [ "$out" = ok ] && ctl dump | grep -q '^helper toy '; then
 		pass "netns-del-in-a-keeps-b"
@@ -1289,7 +1379,7 @@ EOF
 		echo "SKIP: netns-kernel-helper-name-busy: no kernel irc helper"
 	else
 		expect_err "netns-kernel-helper-name-busy" 16 \
-			new name=irc "$T" "$P" "$D"
+			"attr NFCTH_NAME" new name=irc "$T" "$P" "$D"
 		ip netns exec "$nsa" iptables -t raw -F
 	fi
 	CTLNS=""
@@ -1927,10 +2017,11 @@ EOF
 # any splat.
 test_stress()
 {
-	local secs=5 end pids=() i
+	local secs=5 end pids=() i dir bad
 
 	[ "$KSFT_MACHINE_SLOW" = yes ] && secs=10
 	flush_helpers
+	dir=$(mktemp -d)
 	end=$(( $(date +%s) + secs ))
 	for i in 1 2; do
 		(
@@ -1938,7 +2029,7 @@ test_stress()
 				ctl new name="s$i" "$T" policy=1:c/1/1 "$D"
 				ctl new name="s$i" "$T" policy=1:c/2/2 status=0
 				ctl del name="s$i"
-			done >/dev/null
+			done >"$dir/w$i"
 		) &
 		pids+=($!)
 	done
@@ -1946,15 +2037,22 @@ test_stress()
 		while [ "$(date +%s)" -lt $end ]; do
 			ctl dump
 			ctl get name=s1
-		done >/dev/null 2>&1
+		done >"$dir/r" 2>&1
 	) &
 	pids+=($!)
 	wait "${pids[@]}"
-	if flush_helpers; then
+	# each writer owns its name: every request succeeds; the reader sees
+	# whole helpers, or s1 missing
+	bad=$(cat "$dir/w1" "$dir/w2" | grep -cvx ok)
+	bad=$((bad + $(grep -cvE '^(helper s[12] |ok$|error 2 )' "$dir/r")))
+	if [ "$bad" -eq 0 ] && [ -s "$dir/w1" ] && [ -s "$dir/w2" ] &&
+	   grep -q '^helper s[12] ' "$dir/r" && flush_helpers; then
 		pass "concurrent-new-del-dump"
 	else
-		fail "concurrent-new-del-dump" "helpers left: $(ctl dump)"
+		fail "concurrent-new-del-dump" \
+			"$bad unexpected answers; left: $(ctl dump)"
 	fi
+	rm -rf "$dir"
 }
 
 # sysctl_in NS [ARGS...]: net.netfilter.nfnl_cthelper_max in NS (the
@@ -2001,7 +2099,8 @@ test_limits()
 	else
 		fail "limit-new-up-to" "$out"
 	fi
-	expect_err "limit-new-over-refused" 28 new name=over "$T" "$P" "$D"
+	expect_err "limit-new-over-refused" 28 \
+		"attr NFCTH_NAME" new name=over "$T" "$P" "$D"
 	if [[ "$(ctl new name=over "$T" "$P" "$D")" == *nfnl_cthelper_max* ]]
 	then
 		pass "limit-extack-names-sysctl"
@@ -2061,6 +2160,27 @@ test_limits()
 # in another namespace take as long as before; flushing and tearing down
 # the full namespace take a constant number of grace periods, and the
 # host's requests are answered meanwhile.
+# bulk_best NS: the shortest of three runs of 1000 NEW into NS (each
+# flushed after), in microseconds; or the first error
+bulk_best()
+{
+	local i out best=
+
+	for i in 1 2 3; do
+		out=$(ip netns exec "$1" "$HELPER" bulk c 1000)
+		ctl_in "$1" del >/dev/null
+		if [[ ! "$out" =~ ^ok\ 1000\ [0-9]+$ ]]; then
+			echo "$out"
+			return
+		fi
+		out=${out#ok 1000 }
+		if [ -z "$best" ] || [ "$out" -lt "$best" ]; then
+			best=$out
+		fi
+	done
+	echo "$best"
+}
+
 test_limits_cost()
 {
 	local n=10000 t0 t1 out start secs slow=5000
@@ -2075,21 +2195,20 @@ test_limits_cost()
 	fi
 	sysctl_in "" $n
 	sysctl_in "$nsb" $n
-	t0=$(ip netns exec "$nsb" "$HELPER" bulk c 200)
-	ctl_in "$nsb" del >/dev/null
+	t0=$(bulk_best "$nsb")
 	sysctl_in "$nsa" $n
 	out=$(ip netns exec "$nsa" "$HELPER" bulk big $n)
-	t1=$(ip netns exec "$nsb" "$HELPER" bulk c 200)
-	echo "# 200 NEW: ${t0#ok 200 } us alone, ${t1#ok 200 } us beside $n"
+	t1=$(bulk_best "$nsb")
+	echo "# 1000 NEW, best of 3: $t0 us alone, $t1 us beside $n"
 	if [[ "$out" != "ok $n "* ]]; then
 		fail "limit-cost-other-namespace" "filling a: $out"
-	elif [[ "$t0" != "ok 200 "* || "$t1" != "ok 200 "* ]]; then
+	elif [[ ! "$t0$t1" =~ ^[0-9]+$ ]]; then
 		fail "limit-cost-other-namespace" "$t0 / $t1"
-	elif [ "${t1#ok 200 }" -le $((3 * ${t0#ok 200 } + 100000)) ]; then
+	elif [ "$t1" -lt $((2 * t0)) ]; then
+		# one scan of the other's helpers per NEW triples the time
 		pass "limit-cost-other-namespace"
 	else
-		fail "limit-cost-other-namespace" \
-			"${t0#ok 200 } us, then ${t1#ok 200 } us"
+		fail "limit-cost-other-namespace" "$t0 us, then $t1 us"
 	fi
 
 	start=$(date +%s%N)
