@@ -3,6 +3,9 @@
 # The same nfct steps on any kernel; the output is compared with what
 # pristine Linux 6.12 printed (tests/golden/nfct-helper.txt, made by
 # scripts/golden).
+# the selftest's client (built by tests/run or scripts/golden)
+PATH=${TESTS_BIN:?}:$PATH
+
 run() {
 	echo "\$ $*"
 	"$@" 2>&1 | sed 's/^nfct v[0-9.]*: /nfct: /'
@@ -20,6 +23,13 @@ run nfct get helper nosuch
 run nfct disable helper ftp inet tcp
 run nfct get helper ftp
 run nfct enable helper ftp inet tcp
+run nfct get helper ftp
+# nfct 1.4.7 has no "enable" (the step above fails) and adds helpers
+# disabled: another client enables ftp, so that both status changes
+# really happen and show
+run nf_cthelper ctl new name=ftp tuple=2:6 status=1
+run nfct get helper ftp
+run nfct disable helper ftp inet tcp
 run nfct get helper ftp
 run nfct delete helper nosuch inet tcp
 run nfct delete helper ftp inet tcp
