@@ -7,7 +7,10 @@
  *   rr crr ADDR PORT SECONDS            connect, one exchange, close
  *   rr bulk ADDR PORT SECONDS           send as fast as possible
  *
- * Client modes print "<mode> <count> <rate>/s [p50_us p99_us]".
+ * Client modes print "<mode> <count> <rate>/s [p50_us p99_us]"; bulk
+ * counts the bytes the server received (it answers the count once the
+ * client has shut its side down), "bulk <bytes> <MB/s>".  With RR_SAMPLES
+ * set, rr and crr append every latency, in microseconds, to that file.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -69,12 +72,20 @@ static int full(int fd, char *buf, int len, int rd)
 static void serve(int fd)
 {
 	char buf[65536];
+	long total = 0;
 	int n;
 
 	for (;;) {
 		n = read(fd, buf, sizeof(buf));
-		if (n <= 0)
+		if (n < 0)
 			break;
+		if (n == 0) {
+			/* the client is done: what arrived (bulk reads it) */
+			n = snprintf(buf, sizeof(buf), "%ld\n", total);
+			full(fd, buf, n, 0);
+			break;
+		}
+		total += n;
 		if (n == MSG && full(fd, buf, MSG, 0) < 0)
 			break;
 	}
@@ -120,6 +131,7 @@ int main(int argc, char *argv[])
 		int l = socket(ss.ss_family, SOCK_STREAM, 0);
 
 		signal(SIGCHLD, SIG_IGN);
+		signal(SIGPIPE, SIG_IGN);
 		setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (bind(l, (struct sockaddr *)&ss, len) < 0 || listen(l, 128) < 0) {
 			perror("listen");
@@ -162,16 +174,42 @@ int main(int argc, char *argv[])
 			count++;
 		}
 	} else if (!strcmp(argv[1], "bulk")) {
+		char tail[32] = "";
+		int r, k, b;
+
 		fd = dial(&ss, len);
 		while (now() < end) {
 			if (full(fd, buf, sizeof(buf), 0) < 0)
 				return 1;
-			count += sizeof(buf);
 		}
+		/* delivered, not accepted by send(): the server's count, the
+		 * last line of what it sends back (after any echo)
+		 */
+		shutdown(fd, SHUT_WR);
+		while ((r = read(fd, buf, sizeof(buf))) > 0) {
+			k = r < (int)sizeof(tail) ? r : (int)sizeof(tail);
+			memmove(tail, tail + k, sizeof(tail) - k);
+			memcpy(tail + sizeof(tail) - k, buf + r - k, k);
+		}
+		b = sizeof(tail) - 1;
+		if (tail[b] != '\n')
+			return 1;
+		while (b > 0 && tail[b - 1] >= '0' && tail[b - 1] <= '9')
+			b--;
+		count = strtol(tail + b, NULL, 10);
 		printf("bulk %ld %.1f MB/s\n", count, count / (now() - start) / 1e6);
 		return 0;
 	} else {
 		return 2;
+	}
+	if (getenv("RR_SAMPLES")) {
+		FILE *f = fopen(getenv("RR_SAMPLES"), "a");
+		long i;
+
+		for (i = 0; f && i < nlat; i++)
+			fprintf(f, "%.0f\n", lat[i] * 1e6);
+		if (f)
+			fclose(f);
 	}
 	qsort(lat, nlat, sizeof(lat[0]), cmp);
 	printf("%s %ld %.1f/s %.0f %.0f\n", argv[1], count, count / (now() - start),

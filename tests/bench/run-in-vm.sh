@@ -10,6 +10,12 @@
 #   conntrackd conntrackd's userspace ftp helper (if installed)
 # MODES overrides the list.  Prints one line per measurement, then medians
 # and ratios to "none".
+#
+# Each round proves the helper was in the path: the userspace modes must
+# have moved queue 0's packet id sequence, kernel-ftp must have given the
+# flows helper=ftp, none must have done neither.  A round that fails that,
+# or whose client fails, is counted as failed and left out of the medians.
+# Latency percentiles come from every sample of every round.
 . "$(dirname "$0")/../lib.sh"
 ROUNDS=${ROUNDS:-5}
 SECS=${SECS:-3}
@@ -66,24 +72,67 @@ modes="$modes c-helper c-helper-p"
 command -v conntrackd >/dev/null && modes="$modes conntrackd"
 modes=${MODES:-$modes}
 kinds="rr crr bulk"
+
+# queue0_ids: the id sequence of queue 0 in s (0 when nobody is bound)
+queue0_ids() {
+	# shellcheck disable=SC2016 # awk's own fields
+	ip netns exec s awk '$1 == 0 { id = $8 } END { print id + 0 }' \
+		/proc/net/netfilter/nfnetlink_queue
+}
+
+# in_path MODE IDS_BEFORE: what this round did shows MODE's helper at work
+in_path() {
+	local moved=0 helped=0
+
+	[ "$(queue0_ids)" -gt "$2" ] && moved=1
+	ip netns exec s conntrack -L -p tcp --dport 21 2>/dev/null |
+		grep -q 'helper=ftp' && helped=1
+	case $1 in
+	none) [ $moved = 0 ] && [ $helped = 0 ] ;;
+	kernel-ftp) [ $moved = 0 ] && [ $helped = 1 ] ;;
+	*) [ $moved = 1 ] && [ $helped = 1 ] ;;
+	esac
+}
+
 for r in $(seq "$ROUNDS"); do
 	for m in $modes; do
 		use "$m"
 		for kind in $kinds; do
-			res=$(ip netns exec c "$RR" "$kind" 192.0.2.1 21 "$SECS")
-			echo "round=$r mode=$m $res" | tee -a "$out"
+			ip netns exec s conntrack -F >/dev/null 2>&1
+			ids=$(queue0_ids)
+			if ! res=$(ip netns exec c env \
+				RR_SAMPLES="${out%.txt}-lat-$m-$kind.txt" \
+				"$RR" "$kind" 192.0.2.1 21 "$SECS") || [ -z "$res" ]; then
+				res="$kind FAILED client"
+			elif ! in_path "$m" "$ids"; then
+				res="$kind FAILED helper-not-in-path $res"
+			fi
+			echo "round=$r mode=$m $res queued=$(($(queue0_ids) - ids))" |
+				tee -a "$out"
 		done
 	done
 done
 use none
 
-echo "--- medians over $ROUNDS rounds of ${SECS}s (rate/s or MB/s, p50 us, p99 us) and ratio to none"
+# percentile P FILE: the P-th percentile of the numbers in FILE, or "-"
+percentile() {
+	sort -n "$2" 2>/dev/null |
+		awk -v p="$1" '{ v[NR] = $1 }
+			END { if (!NR) print "-"; else print v[int((NR - 1) * p / 100) + 1] }'
+}
+
+echo "--- medians over the good rounds of $ROUNDS (${SECS}s each): rate/s or MB/s, p50 and p99 us over all samples, spread, failed rounds, ratio to none"
 for kind in $kinds; do
 	for m in $modes; do
-		grep " mode=$m $kind " "$out" |
-			awk '{print $5+0, ($6 ~ /^[0-9]/ ? $6 : "-"), ($7 ~ /^[0-9]/ ? $7 : "-")}' |
-			sort -n |
-			awk -v m="$m" -v k="$kind" '{r[NR]=$1; p50[NR]=$2; p99[NR]=$3}
-			END {i=int((NR+1)/2); printf "%s %s %.1f %s %s min=%.1f max=%.1f\n", k, m, r[i], p50[i], p99[i], r[1], r[NR]}'
+		lat=${out%.txt}-lat-$m-$kind.txt
+		failed=$(grep -c " mode=$m $kind FAILED" "$out")
+		grep " mode=$m $kind " "$out" | grep -v FAILED |
+			awk '{ print $5 + 0 }' | sort -n |
+			awk -v m="$m" -v k="$kind" -v f="$failed" \
+			    -v p50="$(percentile 50 "$lat")" -v p99="$(percentile 99 "$lat")" '
+			{ r[NR] = $1 }
+			END { if (!NR) { printf "%s %s 0 - - min=0 max=0 failed=%d\n", k, m, f; exit }
+			      i = int((NR + 1) / 2)
+			      printf "%s %s %.1f %s %s min=%.1f max=%.1f failed=%d\n", k, m, r[i], p50, p99, r[1], r[NR], f }'
 	done
-done | tee "$out.medians" | awk '$2 == "none" {base[$1]=$3} {printf "%-4s %-11s %9s/s p50=%sus p99=%sus spread=[%s %s] ratio=%.2f\n", $1, $2, $3, $4, $5, $6, $7, ($1 in base) ? $3/base[$1] : 0}'
+done | tee "$out.medians" | awk '$2 == "none" {base[$1]=$3} {printf "%-4s %-11s %9s/s p50=%sus p99=%sus spread=[%s %s] %s ratio=%.2f\n", $1, $2, $3, $4, $5, $6, $7, $8, ($1 in base && base[$1]) ? $3/base[$1] : 0}'
