@@ -50,3 +50,19 @@ need_pkgs() {
 BUILD_PKGS=(build-essential flex bison bc libelf-dev libssl-dev cpio kmod
 	    ccache python3 git xz-utils)
 VM_PKGS=(qemu-system-x86)
+
+# build_nf_cthelper SRC OUT: the selftest's netlink client, with the flags
+# every user of it builds it with
+build_nf_cthelper() {
+	need_pkgs gcc libmnl-dev
+	gcc -Wall -Wextra -Werror -O2 -o "$2" "$1" -lmnl -pthread ||
+		die "cannot build $1"
+}
+
+# build_pristine [FRAGMENT...]: pristine Debian 6.12 (upstream's userspace
+# helpers included) in build/pristine, built from FRAGMENT (scripts/build's
+# default without), brought up to date on every call
+build_pristine() {
+	"$TOP/scripts/base" --pristine
+	TREE=$BUILD_DIR/pristine "$TOP/scripts/build" "$@"
+}
