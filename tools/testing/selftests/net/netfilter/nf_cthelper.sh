@@ -1267,7 +1267,8 @@ EOF
 	   [[ "$(ctl del name=toy)" == "error 16 "* ]]; then
 		pass "netns-teardown-host-untouched"
 	else
-		fail "netns-teardown-host-untouched" "before: $host; after: $out"
+		fail "netns-teardown-host-untouched" \
+			"before: $host; after: $out"
 	fi
 	iptables -t raw -D PREROUTING -p tcp --dport 2121 -j CT --helper toy
 	ctl_in "" del name=toy >/dev/null
