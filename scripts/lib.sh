@@ -66,3 +66,33 @@ build_pristine() {
 	"$TOP/scripts/base" --pristine
 	TREE=$BUILD_DIR/pristine "$TOP/scripts/build" "$@"
 }
+
+# The cases of a run: results_start FILE, then record STATUS NAME [DETAIL]
+# per case (prints "STATUS: NAME (DETAIL)", appends "STATUS NAME" to FILE),
+# then results_summary: "N passed, N failed[, N skipped]", and a failure
+# status when a case failed.
+RESULTS=
+results_start() {
+	RESULTS=$1
+	mkdir -p "$(dirname "$RESULTS")"
+	: >"$RESULTS"
+}
+
+record() {
+	echo "$1: $2${3:+ ($3)}"
+	echo "$1 $2" >>"$RESULTS"
+}
+
+results_summary() {
+	local passed failed skipped
+
+	passed=$(grep -c '^PASS ' "$RESULTS")
+	failed=$(grep -c '^FAIL ' "$RESULTS")
+	skipped=$(grep -c '^SKIP ' "$RESULTS")
+	if [ "$skipped" -gt 0 ]; then
+		echo "$passed passed, $failed failed, $skipped skipped"
+	else
+		echo "$passed passed, $failed failed"
+	fi
+	[ "$failed" -eq 0 ]
+}
