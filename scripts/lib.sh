@@ -86,9 +86,9 @@ record() {
 results_summary() {
 	local passed failed skipped
 
-	passed=$(grep -c '^PASS ' "$RESULTS")
-	failed=$(grep -c '^FAIL ' "$RESULTS")
-	skipped=$(grep -c '^SKIP ' "$RESULTS")
+	passed=$(grep -c '^PASS ' "$RESULTS" || true)
+	failed=$(grep -c '^FAIL ' "$RESULTS" || true)
+	skipped=$(grep -c '^SKIP ' "$RESULTS" || true)
 	if [ "$skipped" -gt 0 ]; then
 		echo "$passed passed, $failed failed, $skipped skipped"
 	else

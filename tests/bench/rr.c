@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,8 +72,8 @@ static int full(int fd, char *buf, int len, int rd)
 
 static void serve(int fd)
 {
+	long total = 0, echoed = 0;
 	char buf[65536];
-	long total = 0;
 	int n;
 
 	for (;;) {
@@ -80,14 +81,22 @@ static void serve(int fd)
 		if (n < 0)
 			break;
 		if (n == 0) {
-			/* the client is done: what arrived (bulk reads it) */
-			n = snprintf(buf, sizeof(buf), "%ld\n", total);
-			full(fd, buf, n, 0);
+			/* a bulk client is done: what arrived, which it reads;
+			 * request/response clients got everything echoed and
+			 * are gone
+			 */
+			if (total != echoed) {
+				n = snprintf(buf, sizeof(buf), "%ld\n", total);
+				full(fd, buf, n, 0);
+			}
 			break;
 		}
 		total += n;
-		if (n == MSG && full(fd, buf, MSG, 0) < 0)
-			break;
+		if (n == MSG) {
+			if (full(fd, buf, MSG, 0) < 0)
+				break;
+			echoed += MSG;
+		}
 	}
 	close(fd);
 	_exit(0);
@@ -174,6 +183,7 @@ int main(int argc, char *argv[])
 			count++;
 		}
 	} else if (!strcmp(argv[1], "bulk")) {
+		struct timeval tv = { .tv_sec = 30 };
 		char tail[32] = "";
 		int r, k, b;
 
@@ -186,6 +196,7 @@ int main(int argc, char *argv[])
 		 * last line of what it sends back (after any echo)
 		 */
 		shutdown(fd, SHUT_WR);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		while ((r = read(fd, buf, sizeof(buf))) > 0) {
 			k = r < (int)sizeof(tail) ? r : (int)sizeof(tail);
 			memmove(tail, tail + k, sizeof(tail) - k);
@@ -196,6 +207,8 @@ int main(int argc, char *argv[])
 			return 1;
 		while (b > 0 && tail[b - 1] >= '0' && tail[b - 1] <= '9')
 			b--;
+		if (b == (int)sizeof(tail) - 1)
+			return 1;
 		count = strtol(tail + b, NULL, 10);
 		printf("bulk %ld %.1f MB/s\n", count, count / (now() - start) / 1e6);
 		return 0;

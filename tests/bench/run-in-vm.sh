@@ -100,12 +100,15 @@ for r in $(seq "$ROUNDS"); do
 		for kind in $kinds; do
 			ip netns exec s conntrack -F >/dev/null 2>&1
 			ids=$(queue0_ids)
-			if ! res=$(ip netns exec c env \
-				RR_SAMPLES="${out%.txt}-lat-$m-$kind.txt" \
+			rm -f "$out.lat"
+			if ! res=$(ip netns exec c env RR_SAMPLES="$out.lat" \
 				"$RR" "$kind" 192.0.2.1 21 "$SECS") || [ -z "$res" ]; then
 				res="$kind FAILED client"
 			elif ! in_path "$m" "$ids"; then
 				res="$kind FAILED helper-not-in-path $res"
+			elif [ -f "$out.lat" ]; then
+				# the latencies of good rounds only
+				cat "$out.lat" >>"${out%.txt}-lat-$m-$kind.txt"
 			fi
 			echo "round=$r mode=$m $res queued=$(($(queue0_ids) - ids))" |
 				tee -a "$out"
