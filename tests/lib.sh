@@ -112,6 +112,22 @@ ftp_get() {
 		--max-time "${2:-15}" ftp://192.0.2.1/file 2>&1
 }
 
+# nfqueue_fields NS QUEUE FIELD...: those fields of QUEUE's line in the
+# /proc/net/netfilter/nfnetlink_queue of NS (the host's if empty): queue,
+# portid, total, copy mode, copy range, dropped, user dropped, id
+# sequence; nothing while nobody is bound to QUEUE
+nfqueue_fields() {
+	local ns=$1 q=$2
+
+	shift 2
+	# shellcheck disable=SC2016 # awk's own fields
+	in_ns "$ns" awk -v q="$q" -v f="$*" '$1 == q {
+		n = split(f, k, " ")
+		for (i = 1; i <= n; i++)
+			printf "%s%s", $k[i], (i < n ? " " : "\n")
+	}' /proc/net/netfilter/nfnetlink_queue
+}
+
 # ftp_blocked CLI NS: a passive download from CLI logs in, and its data
 # connection is dropped: curl times out (exit 28; a refused or failed
 # login exits otherwise), NS (the host's if empty) has the control

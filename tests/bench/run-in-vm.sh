@@ -75,9 +75,10 @@ kinds="rr crr bulk"
 
 # queue0_ids: the id sequence of queue 0 in s (0 when nobody is bound)
 queue0_ids() {
-	# shellcheck disable=SC2016 # awk's own fields
-	ip netns exec s awk '$1 == 0 { id = $8 } END { print id + 0 }' \
-		/proc/net/netfilter/nfnetlink_queue
+	local ids
+
+	ids=$(nfqueue_fields s 0 8)
+	echo "${ids:-0}"
 }
 
 # in_path MODE IDS_BEFORE: what this round did shows MODE's helper at work

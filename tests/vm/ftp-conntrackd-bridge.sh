@@ -62,9 +62,7 @@ grep -Eq 'src=192.0.2.2 dst=192.0.2.1 sport=[0-9]+ dport=21 .*\[ASSURED\].*helpe
 # queue 0: packets queued (id sequence), none dropped, none left waiting
 # once the last ones of the closed connection are answered
 queue0() {
-	# shellcheck disable=SC2016 # awk's own fields
-	ip netns exec b awk '$1 == 0 { print $3, $6, $7, $8 }' \
-		/proc/net/netfilter/nfnetlink_queue
+	nfqueue_fields b 0 3 6 7 8
 }
 queue0_idle() {
 	[ "$(queue0 | cut -d' ' -f1)" = 0 ]

@@ -70,9 +70,7 @@ busywait 20000 sh -c "[ \$(grep -c '^packet' $out) -ge 200 ]" ||
 	fail "$(grep -c '^packet' "$out") of 200 packets queued"
 # in_queue1: how many packets wait in s's queue 1
 in_queue1() {
-	# shellcheck disable=SC2016 # awk's own fields
-	ip netns exec s awk '$1 == 1 { print $3 }' \
-		/proc/net/netfilter/nfnetlink_queue
+	nfqueue_fields s 1 3
 }
 [ "$(in_queue1)" = 200 ] ||
 	fail "$(in_queue1) packets in queue 1 before rmmod, want 200"
