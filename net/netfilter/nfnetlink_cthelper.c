@@ -138,7 +138,7 @@ static struct list_head *nfnl_cthelper_list(const struct net *net)
 	return &nfnl_cthelper_pernet(net)->helpers;
 }
 
-/* NET's limit: its own, never above the initial namespace's */
+/* @net's limit: its own, never above the initial namespace's */
 static unsigned int nfnl_cthelper_max(const struct net *net)
 {
 	return min(READ_ONCE(nfnl_cthelper_pernet(net)->max),
@@ -155,6 +155,26 @@ static struct hlist_head *nfnl_cthelper_bucket(const struct net *net,
 }
 
 #define nfnl_cthelper_lockdep_held() lockdep_nfnl_is_held(NFNL_SUBSYS_CTHELPER)
+
+/* Whether the packet carries data: a TCP segment may not.  A header
+ * that cannot be read is left to the daemon.
+ */
+static bool nfnl_cthelper_has_payload(const struct sk_buff *skb,
+				      unsigned int protoff,
+				      const struct nf_conn *ct)
+{
+	const struct tcphdr *th;
+	struct tcphdr _th;
+
+	if (nf_ct_protonum(ct) != IPPROTO_TCP)
+		return true;
+
+	th = skb_header_pointer(skb, protoff, sizeof(_th), &_th);
+	if (!th)
+		return true;
+
+	return skb->len > protoff + th->doff * 4;
+}
 
 /* The help function: hand the packet to userspace.  A disabled helper lets
  * packets through untouched.
@@ -178,23 +198,6 @@ static struct hlist_head *nfnl_cthelper_bucket(const struct net *net,
  * length, and the segments after it must not overtake it, or they would
  * leave with unadjusted sequence numbers.
  */
-static bool nfnl_cthelper_has_payload(const struct sk_buff *skb,
-				      unsigned int protoff,
-				      const struct nf_conn *ct)
-{
-	const struct tcphdr *th;
-	struct tcphdr _th;
-
-	if (nf_ct_protonum(ct) != IPPROTO_TCP)
-		return true;
-
-	th = skb_header_pointer(skb, protoff, sizeof(_th), &_th);
-	if (!th)
-		return true;
-
-	return skb->len > protoff + th->doff * 4;
-}
-
 static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 			       struct nf_conn *ct,
 			       enum ip_conntrack_info ctinfo)
@@ -320,14 +323,15 @@ static int nfnl_cthelper_check_attrs(const struct nfnl_info *info)
 			     info->extack);
 }
 
-/* A missing attribute: report it in the extack and fail with -EINVAL. */
-static bool nfnl_cthelper_missing(const struct nlattr * const tb[], u32 type,
-				  const struct nlattr *nest,
-				  struct netlink_ext_ack *extack)
+/* NL_REQ_ATTR_CHECK() for the top level: the macro wants a writable
+ * table, nfnetlink passes its callbacks a const one.
+ */
+static bool nfnl_cthelper_missing(struct netlink_ext_ack *extack,
+				  const struct nlattr * const tb[], u32 type)
 {
 	if (tb[type])
 		return false;
-	NL_SET_ERR_ATTR_MISS(extack, nest, type);
+	NL_SET_ERR_ATTR_MISS(extack, NULL, type);
 	return true;
 }
 
@@ -556,8 +560,8 @@ nfnl_cthelper_find(const struct net *net, const char *name,
 	return NULL;
 }
 
-/* nf_ct_helper_netns->find: NET's helper NAME for l3num/protonum.  Any
- * helper NAME makes NET own the name, whatever its tuple.
+/* nf_ct_helper_netns->find: @net's helper @name for l3num/protonum.  Any
+ * helper @name makes @net own the name, whatever its tuple.
  */
 static struct nf_conntrack_helper *
 nfnl_cthelper_netns_find(const struct net *net, const char *name,
@@ -581,7 +585,7 @@ static const struct nf_ct_helper_netns nfnl_cthelper_netns = {
 	.find	= nfnl_cthelper_netns_find,
 };
 
-static unsigned int nfnl_cthelper_flags(u32 status)
+static unsigned int nfnl_cthelper_status_flags(u32 status)
 {
 	if (status == NFCT_HELPER_STATUS_ENABLED)
 		return NF_CT_HELPER_F_USERSPACE | NF_CT_HELPER_F_CONFIGURED;
@@ -589,7 +593,7 @@ static unsigned int nfnl_cthelper_flags(u32 status)
 }
 
 /* NFCTH_F_* to NF_CT_HELPER_F_* and back */
-static unsigned int nfnl_cthelper_policy_flags(u32 flags)
+static unsigned int nfnl_cthelper_flags_from_uapi(u32 flags)
 {
 	unsigned int f = 0;
 
@@ -600,7 +604,7 @@ static unsigned int nfnl_cthelper_policy_flags(u32 flags)
 	return f;
 }
 
-static u32 nfnl_cthelper_uapi_flags(unsigned int flags)
+static u32 nfnl_cthelper_flags_to_uapi(unsigned int flags)
 {
 	u32 f = 0;
 
@@ -632,8 +636,8 @@ static int nfnl_cthelper_create(struct net *net,
 	struct nfnl_cthelper *h;
 	int cpu;
 
-	if (nfnl_cthelper_missing(tb, NFCTH_POLICY, NULL, extack) ||
-	    nfnl_cthelper_missing(tb, NFCTH_PRIV_DATA_LEN, NULL, extack))
+	if (nfnl_cthelper_missing(extack, tb, NFCTH_POLICY) ||
+	    nfnl_cthelper_missing(extack, tb, NFCTH_PRIV_DATA_LEN))
 		return -EINVAL;
 
 	if (cnet->count >= nfnl_cthelper_max(net)) {
@@ -660,7 +664,7 @@ static int nfnl_cthelper_create(struct net *net,
 	h->stats = alloc_percpu_gfp(struct nfnl_cthelper_stats,
 				    GFP_KERNEL_ACCOUNT);
 	if (!h->stats) {
-		kfree(h);
+		nfnl_cthelper_free(h);
 		return -ENOMEM;
 	}
 	for_each_possible_cpu(cpu)
@@ -679,8 +683,8 @@ static int nfnl_cthelper_create(struct net *net,
 	helper->expect_class_max = req->classes - 1;
 	helper->data_len = req->data_len;
 	h->queue_num = req->queue_num;
-	helper->flags = nfnl_cthelper_flags(req->status) |
-			nfnl_cthelper_policy_flags(req->flags);
+	helper->flags = nfnl_cthelper_status_flags(req->status) |
+			nfnl_cthelper_flags_from_uapi(req->flags);
 	helper->account = nfnl_cthelper_account;
 	helper->release = nfnl_cthelper_release;
 
@@ -739,12 +743,12 @@ static int nfnl_cthelper_update(struct nfnl_cthelper *h,
 	flags = helper->flags;
 	if (tb[NFCTH_STATUS]) {
 		flags &= ~NF_CT_HELPER_F_CONFIGURED;
-		flags |= nfnl_cthelper_flags(req->status);
+		flags |= nfnl_cthelper_status_flags(req->status);
 	}
 	if (tb[NFCTH_FLAGS]) {
 		flags &= ~(NF_CT_HELPER_F_FAIL_CLOSED |
 			   NF_CT_HELPER_F_PAYLOAD_ONLY);
-		flags |= nfnl_cthelper_policy_flags(req->flags);
+		flags |= nfnl_cthelper_flags_from_uapi(req->flags);
 	}
 	WRITE_ONCE(helper->flags, flags);
 	return 0;
@@ -762,8 +766,8 @@ static int nfnl_cthelper_new(struct sk_buff *skb, const struct nfnl_info *info,
 	if (err < 0)
 		return err;
 
-	if (nfnl_cthelper_missing(tb, NFCTH_NAME, NULL, extack) ||
-	    nfnl_cthelper_missing(tb, NFCTH_TUPLE, NULL, extack))
+	if (nfnl_cthelper_missing(extack, tb, NFCTH_NAME) ||
+	    nfnl_cthelper_missing(extack, tb, NFCTH_TUPLE))
 		return -EINVAL;
 
 	err = nfnl_cthelper_parse(&req, tb, extack);
@@ -896,7 +900,7 @@ static int nfnl_cthelper_fill(struct sk_buff *skb, u32 portid, u32 seq,
 	if (nla_put_be32(skb, NFCTH_PRIV_DATA_LEN, htonl(helper->data_len)) ||
 	    nla_put_be32(skb, NFCTH_STATUS, htonl(status)) ||
 	    nla_put_be32(skb, NFCTH_FLAGS,
-			 htonl(nfnl_cthelper_uapi_flags(hflags))) ||
+			 htonl(nfnl_cthelper_flags_to_uapi(hflags))) ||
 	    nfnl_cthelper_fill_stats(skb, h) < 0)
 		goto cancel;
 
@@ -992,7 +996,7 @@ static int nfnl_cthelper_get(struct sk_buff *skb, const struct nfnl_info *info,
 		return netlink_dump_start(info->sk, skb, info->nlh, &c);
 	}
 
-	if (nfnl_cthelper_missing(tb, NFCTH_NAME, NULL, extack))
+	if (nfnl_cthelper_missing(extack, tb, NFCTH_NAME))
 		return -EINVAL;
 
 	err = nfnl_cthelper_parse_key(tb, &name, &tuple, &has_tuple, extack);
@@ -1053,7 +1057,7 @@ static int nfnl_cthelper_unhelp(struct nf_conn *ct, void *data)
 	return 0;	/* the conntrack stays */
 }
 
-/* Take helper H out of its namespace's table; nfnl_cthelper_unregister()
+/* Take helper @h out of its namespace's table; nfnl_cthelper_unregister()
  * finishes the job for all the helpers unlinked together.
  */
 static void nfnl_cthelper_unlink(struct net *net, struct nfnl_cthelper *h,
@@ -1089,7 +1093,7 @@ static void nfnl_cthelper_ct_sweep(struct net *net)
 	nf_ct_iterate_cleanup_net(nfnl_cthelper_unhelp, &iter_data);
 }
 
-/* FN for NET, or for each namespace of NET_EXIT_LIST */
+/* @fn for @net, or for each namespace of @net_exit_list */
 static void nfnl_cthelper_sweep_nets(void (*fn)(struct net *net),
 				     struct net *net,
 				     struct list_head *net_exit_list)
@@ -1102,8 +1106,8 @@ static void nfnl_cthelper_sweep_nets(void (*fn)(struct net *net),
 		fn(net);
 }
 
-/* Unregister the helpers on list DYING, all of NET or of the namespaces
- * on NET_EXIT_LIST: when it returns, no lookup, expectation, conntrack,
+/* Unregister the helpers on list @dying, all of @net or of the namespaces
+ * on @net_exit_list: when it returns, no lookup, expectation, conntrack,
  * queued packet or RCU reader (dumps included) can see them any more.  A
  * helper is only ever used by its namespace: the walks of the expectation
  * and conntrack tables touch those namespaces' entries only, and only the

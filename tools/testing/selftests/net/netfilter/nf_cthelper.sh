@@ -1821,7 +1821,7 @@ $(grep -c '^packet.* data=0 ' "$HOUT") empty segments queued"
 test_parallel_flows()
 {
 	local rel=/tmp/nf_cthelper_rel.$$ l5=/tmp/nf_cthelper_l5.$$
-	local l6=/tmp/nf_cthelper_l6.$$ p5 q v i ok=0 helped others pids=()
+	local l6=/tmp/nf_cthelper_l6.$$ p5 q v i ok=0 helped others out pids=()
 	local to=TCP:10.0.1.1:2121,connect-timeout=30 flows=12
 
 	sx iptables -I INPUT -p tcp --dport 2121 \
@@ -1849,7 +1849,11 @@ test_parallel_flows()
 	if [ "$ok" -eq "$flows" ] && [ "$helped" -eq "$flows" ]; then
 		pass "parallel-flows-helped"
 	else
-		fail "parallel-flows-helped" "$ok answered, $helped helped"
+		out=$(sx conntrack -L -p tcp --dport 2121 2>/dev/null |
+			grep 'sport=43[0-9][0-9] ')
+		fail "parallel-flows-helped" "$ok answered, $helped helped \
+of $(grep -c . <<<"$out") listed; others: \
+$(grep -v 'ASSURED.*helper=toy' <<<"$out")"
 	fi
 	waitfor 20000 own_counted "$q" "$v"
 	others=$(cat "$l5" "$l6" | grep -c '^packet')
