@@ -4,15 +4,15 @@
 #   make check    the above, every test in the VM, then scripts/check (the
 #                 per-patch checks netdev's CI runs); each prints N passed, N failed
 #   make lint     scripts/check alone
-#   make check-debug  the same tests on a KASAN/lockdep/kmemleak/UBSAN kernel
-#   make check-modules  the same tests on a modular kernel, plus the module test
+#   make check-debug  the same tests on a modular KASAN/lockdep/kmemleak/UBSAN
+#                 kernel, plus the module test
 #   make variants the configurations the series must build in (no cthelper,
 #                 no glue, no nf_tables, no IPv6)
 #   make demo     boot our kernel and walk through a userspace FTP helper
 #   make bench    what a userspace helper costs, as ratios to no helper
 #   make clean    remove build/ (ccache stays in $(CCACHE_DIR))
 
-.PHONY: all base apply build check lint check-debug check-modules variants \
+.PHONY: all base apply build check lint check-debug variants \
 	demo bench clean
 
 all: build
@@ -36,15 +36,13 @@ lint: apply
 	scripts/build
 	scripts/check
 
+# The debug kernel is also the modular one: the test kernel covers
+# everything built in, this one everything as modules, each with every test.
 check-debug: apply
 	scripts/build --name debug scripts/config/vm.config \
-		scripts/config/cthelper.config scripts/config/debug.config
+		scripts/config/cthelper.config scripts/config/modules.config \
+		scripts/config/debug.config
 	KERNEL_NAME=debug KSFT_TIMEOUT=2400 VM_TIMEOUT=3600 tests/run
-
-check-modules: apply
-	scripts/build --name mod scripts/config/vm.config \
-		scripts/config/cthelper.config scripts/config/modules.config
-	KERNEL_NAME=mod tests/run
 
 variants: apply
 	scripts/variants
