@@ -247,6 +247,19 @@ case $cs in
 esac
 echo "# kernel $(uname -r), $(nproc) CPUs, clocksource $cs, $ROUNDS rounds, raised limit $LIMIT"
 
+# firsts PREFIX TOOL KEY SUFFIX: in FIRST fresh namespaces PREFIX1...,
+# a first and a second NEW with TOOL (cthnew or bulk), recorded as
+# KEY_first SUFFIX and KEY_second SUFFIX
+firsts() {
+	local i
+
+	for i in $(seq "$FIRST"); do
+		ip netns add "$1$i" && NETNS+=("$1$i")
+		rec "${3}_first$4 $("$2" "$1$i" f 1)"
+		rec "${3}_second$4 $("$2" "$1$i" g 1)"
+	done
+}
+
 for r in $(seq "$ROUNDS"); do
 	echo "# round $r"
 	settle
@@ -254,11 +267,7 @@ for r in $(seq "$ROUNDS"); do
 	# (1) NEW under the default limit, in fresh namespaces: with cthnew
 	# (cpf*, cpa), then with nf_cthelper bulk (cpq*, cpc)
 	sysctl -qw "$MAXSYSCTL=$def"
-	for i in $(seq "$FIRST"); do
-		ip netns add "cpf$i" && NETNS+=("cpf$i")
-		rec "new_first $(cthnew "cpf$i" f 1)"
-		rec "new_second $(cthnew "cpf$i" g 1)"
-	done
+	firsts cpf cthnew new ""
 	ip netns add cpa && NETNS+=(cpa)
 	rec "limit_default $(ip netns exec cpa sysctl -n $MAXSYSCTL)"
 	rec "new_first $(cthnew cpa a 1)"
@@ -270,11 +279,7 @@ for r in $(seq "$ROUNDS"); do
 	read -r t0 t1 rc o < <(timed_in cpa "$HELPER" ctl del)
 	[ "$rc" = 0 ] || fail "flush of nothing: $o"
 	rec "flush_0_us $((t1 - t0))"
-	for i in $(seq "$FIRST"); do
-		ip netns add "cpq$i" && NETNS+=("cpq$i")
-		rec "bulk_first_us $(bulk "cpq$i" f 1)"
-		rec "bulk_second_us $(bulk "cpq$i" g 1)"
-	done
+	firsts cpq bulk bulk _us
 	ip netns add cpc && NETNS+=(cpc)
 	rec "bulk_first_us $(bulk cpc a 1)"
 	rec "bulk_1_to_${def}_us $(bulk cpc b $((def - 1)))"

@@ -1083,6 +1083,76 @@ static unsigned int release_held(const struct opts *o, uint32_t *ids,
 	return nheld - n;
 }
 
+/* The options of helper mode, into O. */
+static void parse_helper_opts(int argc, char *argv[], struct opts *o)
+{
+	int opt;
+
+	while ((opt = getopt(argc, argv, "q:n:p:f:rPc:SMBV:x:OL:H:RT")) != -1) {
+		switch (opt) {
+		case 'q':
+			o->queue = atoi(optarg);
+			break;
+		case 'n':
+			o->name = optarg;
+			break;
+		case 'p':
+			o->l4 = IPPROTO_TCP;
+			if (!strcmp(optarg, "udp"))
+				o->l4 = IPPROTO_UDP;
+			break;
+		case 'f':
+			o->l3 = !strcmp(optarg, "inet6") ? AF_INET6 : AF_INET;
+			break;
+		case 'r':
+			o->reg = true;
+			break;
+		case 'c':
+			o->class = atoi(optarg);
+			break;
+		case 'S':
+			o->silent = true;
+			break;
+		case 'M':
+			o->mangle = true;
+			break;
+		case 'B':
+			o->bad_ct = true;
+			break;
+		case 'V':
+			if (!strcmp(optarg, "accept"))
+				o->verdict = NF_ACCEPT;
+			else if (!strcmp(optarg, "drop"))
+				o->verdict = NF_DROP;
+			else
+				o->verdict = strtol(optarg, NULL, 0);
+			break;
+		case 'x':
+			o->exit_after = atoi(optarg);
+			break;
+		case 'P':
+			o->payload_only = true;
+			break;
+		case 'O':
+			o->fail_open = true;
+			break;
+		case 'H':
+			o->hold = optarg;
+			break;
+		case 'R':
+			o->reverse = true;
+			break;
+		case 'T':
+			o->parallel = true;
+			break;
+		case 'L':
+			o->maxlen = atoi(optarg);
+			break;
+		default:
+			show_usage();
+		}
+	}}
+
 static int run_helper(int argc, char *argv[])
 {
 	static uint32_t held[65536];
@@ -1093,72 +1163,9 @@ static int run_helper(int argc, char *argv[])
 	};
 	char buf[0x10000 + 4096];
 	unsigned int seen = 0;
-	int opt, err, n;
+	int err, n;
 
-	while ((opt = getopt(argc, argv, "q:n:p:f:rPc:SMBV:x:OL:H:RT")) != -1) {
-		switch (opt) {
-		case 'q':
-			o.queue = atoi(optarg);
-			break;
-		case 'n':
-			o.name = optarg;
-			break;
-		case 'p':
-			o.l4 = IPPROTO_TCP;
-			if (!strcmp(optarg, "udp"))
-				o.l4 = IPPROTO_UDP;
-			break;
-		case 'f':
-			o.l3 = !strcmp(optarg, "inet6") ? AF_INET6 : AF_INET;
-			break;
-		case 'r':
-			o.reg = true;
-			break;
-		case 'c':
-			o.class = atoi(optarg);
-			break;
-		case 'S':
-			o.silent = true;
-			break;
-		case 'M':
-			o.mangle = true;
-			break;
-		case 'B':
-			o.bad_ct = true;
-			break;
-		case 'V':
-			if (!strcmp(optarg, "accept"))
-				o.verdict = NF_ACCEPT;
-			else if (!strcmp(optarg, "drop"))
-				o.verdict = NF_DROP;
-			else
-				o.verdict = strtol(optarg, NULL, 0);
-			break;
-		case 'x':
-			o.exit_after = atoi(optarg);
-			break;
-		case 'P':
-			o.payload_only = true;
-			break;
-		case 'O':
-			o.fail_open = true;
-			break;
-		case 'H':
-			o.hold = optarg;
-			break;
-		case 'R':
-			o.reverse = true;
-			break;
-		case 'T':
-			o.parallel = true;
-			break;
-		case 'L':
-			o.maxlen = atoi(optarg);
-			break;
-		default:
-			show_usage();
-		}
-	}
+	parse_helper_opts(argc, argv, &o);
 
 	if (o.reg) {
 		err = register_helper(&o);
