@@ -59,6 +59,13 @@ build_nf_cthelper() {
 		die "cannot build $1"
 }
 
+# cthelper_selftests DIR: the series' selftest programs in DIR, as its
+# Makefile lists them in TEST_PROGS (full paths, one line each)
+cthelper_selftests() {
+	sed -n 's/^TEST_PROGS += \(nf_cthelper_.*\.sh\)$/\1/p' "$1/Makefile" |
+		sed "s|^|$1/|"
+}
+
 # build_pristine [FRAGMENT...]: pristine Debian 6.12 (upstream's userspace
 # helpers included) in build/pristine, built from FRAGMENT (scripts/build's
 # default without), brought up to date on every call
