@@ -1,9 +1,9 @@
 # cthelper: build the patched kernel and test it in a VM.
 #
 #   make          base tree + series + kernel build
-#   make check    the above, every test in the VM, then scripts/check (the
+#   make check    the above, every test in the VM, then scripts/lint (the
 #                 per-patch checks netdev's CI runs); each prints N passed, N failed
-#   make lint     scripts/check alone
+#   make lint     scripts/lint alone
 #   make check-debug  the same tests on a modular KASAN/lockdep/kmemleak/UBSAN
 #                 kernel, plus the module test
 #   make variants the configurations the series must build in (no cthelper,
@@ -30,11 +30,11 @@ check:
 	scripts/base --verify-build
 	scripts/apply
 	scripts/build
-	tests/run; t=$$?; scripts/check; c=$$?; [ $$t -eq 0 ] && [ $$c -eq 0 ]
+	scripts/test; t=$$?; scripts/lint; c=$$?; [ $$t -eq 0 ] && [ $$c -eq 0 ]
 
 lint: apply
 	scripts/build
-	scripts/check
+	scripts/lint
 
 # The debug kernel is also the modular one: the test kernel covers
 # everything built in, this one everything as modules, each with every test.
@@ -42,7 +42,7 @@ check-debug: apply
 	scripts/build --name debug scripts/config/vm.config \
 		scripts/config/cthelper.config scripts/config/modules.config \
 		scripts/config/debug.config
-	KERNEL_NAME=debug KSFT_TIMEOUT=2400 VM_TIMEOUT=3600 tests/run
+	KERNEL_NAME=debug KSFT_TIMEOUT=2400 VM_TIMEOUT=3600 scripts/test
 
 variants: apply
 	scripts/variants

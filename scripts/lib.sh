@@ -51,12 +51,18 @@ BUILD_PKGS=(build-essential flex bison bc libelf-dev libssl-dev cpio kmod
 	    ccache python3 git xz-utils)
 VM_PKGS=(qemu-system-x86)
 
-# build_nf_cthelper SRC OUT: the selftest's netlink client, with the flags
-# every user of it builds it with
+# build_nf_cthelper KTREE OUTDIR: the selftest's netlink client,
+# OUTDIR/nf_cthelper, built by the selftest Makefile of kernel tree KTREE
+# (its own rule and libraries), warnings fatal
 build_nf_cthelper() {
-	need_pkgs gcc libmnl-dev
-	gcc -Wall -Wextra -Werror -O2 -o "$2" "$1" -lmnl -pthread ||
-		die "cannot build $1"
+	local dir=$1/tools/testing/selftests/net/netfilter out
+
+	need_pkgs make gcc libmnl-dev pkg-config
+	out=$(realpath -m "$2")
+	mkdir -p "$out"
+	rm -f "$out/nf_cthelper"
+	make -s -C "$dir" OUTPUT="$out" CFLAGS="-Wall -Wextra -Werror -O2" \
+		"$out/nf_cthelper" || die "cannot build $dir/nf_cthelper.c"
 }
 
 # cthelper_selftests DIR: the series' selftest programs in DIR, as its

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
-# Helpers for the tests in tests/vm/, sourced; they run inside scripts/vm.
+# Helpers for the tests in tests/vm/, sourced; they run inside scripts/boot.
 
 ksft_skip=4
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -7,7 +7,7 @@ checktool nfct
 
 golden=$TESTS_DIR/golden/nfct-helper.txt
 [ -f "$golden" ] || skip "no golden output"
-out=$("$TESTS_DIR/nfct-steps.sh")
+out=$("$TESTS_DIR/progs/nfct-steps.sh")
 if ! diff -u "$golden" - <<<"$out" >/tmp/nfct.diff; then
 	cat /tmp/nfct.diff
 	fail "nfct output differs from pristine 6.12"

@@ -9,11 +9,8 @@ helper=$TESTS_BIN/nf_cthelper
 
 setup_pair s c || fail "netns setup"
 # a listener, so that no port unreachable error breaks the client's flow
-ip netns exec s /usr/bin/python3 -c 'import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("192.0.2.1", 5555))
-print("listening", flush=True)
-time.sleep(60)' >/tmp/udp-listener.out 2>&1 &
+ip netns exec s /usr/bin/python3 "$TESTS_DIR/progs/udp-listen.py" 192.0.2.1 5555 \
+	>/tmp/udp-listener.out 2>&1 &
 busywait 10000 grep -q listening /tmp/udp-listener.out || fail "udp listener did not start"
 ip netns exec s timeout 30 "$helper" helper -r -n toy -p udp -q 3 -x 3 >/tmp/helper.out 2>&1 &
 hpid=$!

@@ -8,7 +8,7 @@ for t in nfct conntrackd conntrack ip6tables curl; do checktool $t; done
 
 setup_pair s c || fail "netns setup"
 echo "hello over tftp" >/tmp/tftp-file
-ip netns exec s /usr/bin/python3 "$TESTS_DIR/tftpd.py" 2001:db8::1 /tmp/tftp-file >/tmp/tftpd.log 2>&1 &
+ip netns exec s /usr/bin/python3 "$TESTS_DIR/progs/tftpd.py" 2001:db8::1 /tmp/tftp-file >/tmp/tftpd.log 2>&1 &
 busywait 10000 grep -q listening /tmp/tftpd.log || fail "tftp server did not start"
 
 ip netns exec c nfct add helper tftp inet6 udp || fail "nfct add helper"

@@ -3,7 +3,7 @@
 # The same nfct steps on any kernel; the output is compared with what
 # pristine Linux 6.12 printed (tests/golden/nfct-helper.txt, made by
 # scripts/golden).
-# the selftest's client (built by tests/run or scripts/golden)
+# the selftest's client (built by scripts/test or scripts/golden)
 PATH=${TESTS_BIN:?}:$PATH
 
 run() {

@@ -16,7 +16,7 @@
 # flows helper=ftp, none must have done neither.  A round that fails that,
 # or whose client fails, is counted as failed and left out of the medians.
 # Latency percentiles come from every sample of every round.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../tests/lib.sh"
 ROUNDS=${ROUNDS:-5}
 SECS=${SECS:-3}
 RR=$TESTS_BIN/rr

@@ -6,7 +6,7 @@
 #     control, one more from a second process), helpers 1 to 64 under the
 #     default limit (net.netfilter.nfnl_cthelper_max = 64), then, with the
 #     initial namespace's limit raised to LIMIT, helpers 1 to 101 and the
-#     last 100 before LIMIT; each request timed by tests/bench/cthnew.c,
+#     last 100 before LIMIT; each request timed by bench/cthnew.c,
 #     and the same runs timed by "nf_cthelper bulk" in other namespaces;
 #     the NEW past each limit must be refused with ENOSPC;
 #   - the kernel memory a helper takes (SUnreclaim and Percpu);
@@ -15,7 +15,7 @@
 #   - the teardown of a namespace holding LIMIT helpers and an iptables raw
 #     "CT --helper" rule that holds one of them: from killing its last
 #     process until the kernel has freed it (the namespace count of its
-#     user namespace drops, tests/bench/nsgone.c), against an empty one;
+#     user namespace drops, bench/nsgone.c), against an empty one;
 #   - the host's own requests (nfct list helper, nf_cthelper ctl new and
 #     ctl del of one helper) in the initial namespace, each in a loop
 #     before and while SAMPLED more flushes and teardowns at LIMIT run.
@@ -24,7 +24,7 @@
 #
 # "control-plane.sh teardown N SYNC" is the part that runs in a user
 # namespace of its own (see teardown below).
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../tests/lib.sh"
 HELPER=$TESTS_BIN/nf_cthelper
 NSGONE=$TESTS_BIN/nsgone
 CTHNEW=$TESTS_BIN/cthnew
@@ -425,7 +425,7 @@ sysctl -qw "$MAXSYSCTL=$def"
 		rule = all("td_alone_rule", "yes") && all("td_sampled_rule", "yes")
 		print "| measure | value | what it means |"
 		print "|---|---|---|"
-		printf "| NEW, first helper of a fresh namespace (0 -> 1) | %s; nf_cthelper bulk: %s | one request into a namespace that never had a helper (%d namespaces, %d a round), timed by tests/bench/cthnew.c from sending to the ack after a GET on the same socket; the same request timed by `nf_cthelper bulk f 1` (its own loop, in other fresh namespaces) |\n",
+		printf "| NEW, first helper of a fresh namespace (0 -> 1) | %s; nf_cthelper bulk: %s | one request into a namespace that never had a helper (%d namespaces, %d a round), timed by bench/cthnew.c from sending to the ack after a GET on the same socket; the same request timed by `nf_cthelper bulk f 1` (its own loop, in other fresh namespaces) |\n",
 			one("new_first_first"), one("bulk_first_us"), n["new_first_first"], first + 2
 		printf "| NEW, the second helper (1 -> 2), control | %s; nf_cthelper bulk: %s | the same from a second process into the same namespaces, now holding one helper: the row above minus this one is what a fresh namespace adds; both are the first NEW of their process, which costs more than the next ones whatever the namespace (see the median below) |\n",
 			one("new_second_first"), one("bulk_second_us")
