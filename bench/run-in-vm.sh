@@ -43,7 +43,15 @@ use() {
 		grep -q conntrackd "/proc/$pid/comm" 2>/dev/null && kill -9 "$pid"
 	done
 	ip netns exec s iptables -t raw -F
-	nfct flush helper 2>/dev/null
+	# in s: helpers belong to the namespace that registered them (on
+	# 6.12, to every namespace); a helper left by the mode before would
+	# make the next mode's registration fail (-EBUSY), and that mode would
+	# measure no helper
+	ip netns exec s nfct flush helper 2>/dev/null
+	if [ -n "$(ip netns exec s nfct list helper 2>/dev/null)" ]; then
+		echo "mode $1: helpers of the mode before still registered" >&2
+		return 1
+	fi
 	grep -q '^nf_conntrack_ftp ' /proc/modules 2>/dev/null &&
 		busywait 5000 rmmod nf_conntrack_ftp
 	case $1 in
