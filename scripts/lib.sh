@@ -65,6 +65,18 @@ build_nf_cthelper() {
 		"$out/nf_cthelper" || die "cannot build $dir/nf_cthelper.c"
 }
 
+# build_test_progs OUTDIR: the programs of tests/progs/ that the tests run
+build_test_progs() {
+	local p
+
+	need_pkgs gcc libmnl-dev
+	mkdir -p "$1"
+	for p in nfq ctattrs; do
+		gcc -Wall -Wextra -Werror -O2 -o "$1/$p" "$TOP/tests/progs/$p.c" \
+			-lmnl || die "cannot build tests/progs/$p.c"
+	done
+}
+
 # cthelper_selftests DIR: the series' selftest programs in DIR, as its
 # Makefile lists them in TEST_PROGS (full paths, one line each)
 cthelper_selftests() {

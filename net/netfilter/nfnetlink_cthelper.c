@@ -46,11 +46,12 @@
  */
 #define NFNL_CTHELPER_TIMEOUT_MAX	(INT_MAX / HZ)
 
-/* Stricter than nfnetlink's own parsing: unknown attributes, nests without
- * NLA_F_NESTED and trailing bytes are refused.  Attribute lengths keep the
- * generic rules (too short is -ERANGE).
+/* Nested attributes are parsed as nfnetlink parses the top level, and as
+ * this subsystem always has: attributes it does not know, nests without
+ * NLA_F_NESTED and trailing bytes pass, so that no request that worked
+ * stops working.  Lengths are checked (too short is -ERANGE).
  */
-#define NFNL_CTHELPER_VALIDATE	(NL_VALIDATE_STRICT & ~NL_VALIDATE_STRICT_ATTRS)
+#define NFNL_CTHELPER_VALIDATE	NL_VALIDATE_LIBERAL
 
 /* What became of the packets of a helper's flows, per CPU: the help
  * function and nfnetlink_queue count at packet rate, also when no daemon
@@ -287,13 +288,12 @@ nfnl_cthelper_class_policy[NFCTH_POLICY_MAX + 1] = {
 	[NFCTH_POLICY_EXPECT_TIMEOUT]	= { .type = NLA_BE32 },
 };
 
+/* The classes themselves are parsed one by one, up to NFCTH_POLICY_SET_NUM:
+ * those beyond it are ignored, as they always were.
+ */
 static const struct nla_policy
 nfnl_cthelper_classes_policy[NFCTH_POLICY_SET_MAX + 1] = {
 	[NFCTH_POLICY_SET_NUM]	= { .type = NLA_BE32 },
-	[NFCTH_POLICY_SET1]	= NLA_POLICY_NESTED(nfnl_cthelper_class_policy),
-	[NFCTH_POLICY_SET2]	= NLA_POLICY_NESTED(nfnl_cthelper_class_policy),
-	[NFCTH_POLICY_SET3]	= NLA_POLICY_NESTED(nfnl_cthelper_class_policy),
-	[NFCTH_POLICY_SET4]	= NLA_POLICY_NESTED(nfnl_cthelper_class_policy),
 };
 
 static const struct nla_policy nfnl_cthelper_policy[NFCTH_MAX + 1] = {
@@ -312,16 +312,6 @@ static const struct nla_policy nfnl_cthelper_policy[NFCTH_MAX + 1] = {
 		.reject_message	= "counters are read only",
 	},
 };
-
-/* nfnetlink parsed the top level leniently; look again, strictly. */
-static int nfnl_cthelper_check_attrs(const struct nfnl_info *info)
-{
-	struct nlattr *tb[NFCTH_MAX + 1];
-
-	return __nlmsg_parse(info->nlh, sizeof(struct nfgenmsg), tb, NFCTH_MAX,
-			     nfnl_cthelper_policy, NFNL_CTHELPER_VALIDATE,
-			     info->extack);
-}
 
 /* NL_REQ_ATTR_CHECK() for the top level: the macro wants a writable
  * table, nfnetlink passes its callbacks a const one.
@@ -410,12 +400,8 @@ static int nfnl_cthelper_parse_class(struct nf_conntrack_expect_policy *pol,
 	    NL_REQ_ATTR_CHECK(extack, attr, tb, NFCTH_POLICY_EXPECT_TIMEOUT))
 		return -EINVAL;
 
+	/* A class may be unnamed: expectations name it by number. */
 	name = nla_data(tb[NFCTH_POLICY_NAME]);
-	if (!*name) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_POLICY_NAME],
-				    "expectation class name is empty");
-		return -EINVAL;
-	}
 
 	max = ntohl(nla_get_be32(tb[NFCTH_POLICY_EXPECT_MAX]));
 	if (max > NF_CT_EXPECT_MAX_CNT) {
@@ -461,21 +447,13 @@ static int nfnl_cthelper_parse_classes(struct nfnl_cthelper_req *req,
 		return -EOVERFLOW;
 	}
 
-	for (i = 0; i < NF_CT_MAX_EXPECT_CLASSES; i++) {
-		const struct nlattr *set = tb[NFCTH_POLICY_SET1 + i];
-
-		if (i >= num) {
-			if (set) {
-				NL_SET_ERR_MSG_ATTR(extack, set,
-						    "class beyond NFCTH_POLICY_SET_NUM");
-				return -EINVAL;
-			}
-			continue;
-		}
+	for (i = 0; i < num; i++) {
 		if (NL_REQ_ATTR_CHECK(extack, attr, tb, NFCTH_POLICY_SET1 + i))
 			return -EINVAL;
 
-		err = nfnl_cthelper_parse_class(&req->policy[i], set, extack);
+		err = nfnl_cthelper_parse_class(&req->policy[i],
+						tb[NFCTH_POLICY_SET1 + i],
+						extack);
 		if (err < 0)
 			return err;
 	}
@@ -762,10 +740,6 @@ static int nfnl_cthelper_new(struct sk_buff *skb, const struct nfnl_info *info,
 	struct nfnl_cthelper *h;
 	int err;
 
-	err = nfnl_cthelper_check_attrs(info);
-	if (err < 0)
-		return err;
-
 	if (nfnl_cthelper_missing(extack, tb, NFCTH_NAME) ||
 	    nfnl_cthelper_missing(extack, tb, NFCTH_TUPLE))
 		return -EINVAL;
@@ -870,6 +844,10 @@ static int nfnl_cthelper_fill(struct sk_buff *skb, u32 portid, u32 seq,
 	if (nla_put_string(skb, NFCTH_NAME, helper->name))
 		goto cancel;
 
+	if (nla_put_be32(skb, NFCTH_QUEUE_NUM,
+			 htonl(READ_ONCE(h->queue_num))))
+		goto cancel;
+
 	nest = nla_nest_start(skb, NFCTH_TUPLE);
 	if (!nest ||
 	    nla_put_be16(skb, NFCTH_TUPLE_L3PROTONUM,
@@ -878,10 +856,6 @@ static int nfnl_cthelper_fill(struct sk_buff *skb, u32 portid, u32 seq,
 		       helper->tuple.dst.protonum))
 		goto cancel;
 	nla_nest_end(skb, nest);
-
-	if (nla_put_be32(skb, NFCTH_QUEUE_NUM,
-			 htonl(READ_ONCE(h->queue_num))))
-		goto cancel;
 
 	nest = nla_nest_start(skb, NFCTH_POLICY);
 	if (!nest ||
@@ -983,10 +957,6 @@ static int nfnl_cthelper_get(struct sk_buff *skb, const struct nfnl_info *info,
 	bool has_tuple;
 	int err;
 
-	err = nfnl_cthelper_check_attrs(info);
-	if (err < 0)
-		return err;
-
 	if (info->nlh->nlmsg_flags & NLM_F_DUMP) {
 		struct netlink_dump_control c = {
 			.dump = nfnl_cthelper_dump,
@@ -996,9 +966,9 @@ static int nfnl_cthelper_get(struct sk_buff *skb, const struct nfnl_info *info,
 		return netlink_dump_start(info->sk, skb, info->nlh, &c);
 	}
 
-	if (nfnl_cthelper_missing(extack, tb, NFCTH_NAME))
-		return -EINVAL;
-
+	/* Without NFCTH_NAME, the first helper registered (of the tuple's
+	 * family and protocol, if given) answers, as it always has.
+	 */
 	err = nfnl_cthelper_parse_key(tb, &name, &tuple, &has_tuple, extack);
 	if (err < 0)
 		return err;
@@ -1011,8 +981,9 @@ static int nfnl_cthelper_get(struct sk_buff *skb, const struct nfnl_info *info,
 		if (!reply)
 			return -ENOMEM;
 
+		/* NLM_F_MULTI, as this reply has always carried */
 		err = nfnl_cthelper_fill(reply, NETLINK_CB(skb).portid,
-					 info->nlh->nlmsg_seq, 0, h);
+					 info->nlh->nlmsg_seq, NLM_F_MULTI, h);
 		if (err < 0) {
 			kfree_skb(reply);
 			return err;
@@ -1021,7 +992,8 @@ static int nfnl_cthelper_get(struct sk_buff *skb, const struct nfnl_info *info,
 					 NETLINK_CB(skb).portid);
 	}
 
-	NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_NAME], "no such helper");
+	NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_NAME] ?: tb[NFCTH_TUPLE],
+			    "no such helper");
 	return -ENOENT;
 }
 
@@ -1165,10 +1137,6 @@ static int nfnl_cthelper_del(struct sk_buff *skb, const struct nfnl_info *info,
 	bool unlock;
 	int err;
 
-	err = nfnl_cthelper_check_attrs(info);
-	if (err < 0)
-		return err;
-
 	err = nfnl_cthelper_parse_key(tb, &name, &tuple, &has_tuple, extack);
 	if (err < 0)
 		return err;
@@ -1215,7 +1183,8 @@ static int nfnl_cthelper_del(struct sk_buff *skb, const struct nfnl_info *info,
 		NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_NAME], "helper in use");
 		return -EBUSY;
 	}
-	NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_NAME], "no such helper");
+	NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_NAME] ?: tb[NFCTH_TUPLE],
+			    "no such helper");
 	return -ENOENT;
 }
 

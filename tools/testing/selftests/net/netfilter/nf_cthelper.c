@@ -310,11 +310,13 @@ static int put_policy(struct nlmsghdr *nlh, const char *spec)
 	mnl_attr_put_u32(nlh, NFCTH_POLICY_SET_NUM,
 			 htonl(strtoul(tok, NULL, 0)));
 	while ((tok = strtok_r(NULL, ":", &save))) {
-		char name[64];
+		char name[64], *slash = strchr(tok, '/');
 		unsigned long max, timeout;
 
-		if (sscanf(tok, "%63[^/]/%lu/%lu", name, &max, &timeout) != 3)
+		/* the name may be empty */
+		if (!slash || sscanf(slash, "/%lu/%lu", &max, &timeout) != 2)
 			return -1;
+		snprintf(name, sizeof(name), "%.*s", (int)(slash - tok), tok);
 		set = mnl_attr_nest_start(nlh, NFCTH_POLICY_SET + i++);
 		mnl_attr_put_strz(nlh, NFCTH_POLICY_NAME, name);
 		mnl_attr_put_u32(nlh, NFCTH_POLICY_EXPECT_MAX, htonl(max));

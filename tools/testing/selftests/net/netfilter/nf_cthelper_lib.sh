@@ -120,6 +120,24 @@ expect_ok()
 	fi
 }
 
+# expect_registered NAME PATTERN ARGS...: the request ARGS succeeds and the
+# dump then matches PATTERN (grep -E); the helpers are flushed after
+expect_registered()
+{
+	local name=$1 want=$2 out
+	shift 2
+
+	out=$(ctl "$@")
+	if [ "$out" != ok ]; then
+		fail "$name" "$out"
+	elif ! ctl dump | grep -Eq "$want"; then
+		fail "$name" "dump: $(ctl dump)"
+	else
+		pass "$name"
+	fi
+	flush_helpers
+}
+
 # dump_has NAME PATTERN: the dump matches PATTERN (grep -E)
 dump_has()
 {
