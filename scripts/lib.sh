@@ -53,7 +53,7 @@ VM_PKGS=(qemu-system-x86)
 
 # build_nf_cthelper KTREE OUTDIR: the selftest's netlink client,
 # OUTDIR/nf_cthelper, built by the selftest Makefile of kernel tree KTREE
-# (its own rule and libraries), warnings fatal
+# (its own rule, flags and libraries), with warnings fatal on top
 build_nf_cthelper() {
 	local dir=$1/tools/testing/selftests/net/netfilter out
 
@@ -61,7 +61,7 @@ build_nf_cthelper() {
 	out=$(realpath -m "$2")
 	mkdir -p "$out"
 	rm -f "$out/nf_cthelper"
-	make -s -C "$dir" OUTPUT="$out" CFLAGS="-Wall -Wextra -Werror -O2" \
+	make -s -C "$dir" OUTPUT="$out" USERCFLAGS="-Wall -Wextra -Werror" \
 		"$out/nf_cthelper" || die "cannot build $dir/nf_cthelper.c"
 }
 

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
-# Helpers for the tests in tests/vm/, sourced; they run inside scripts/boot.
+# Helpers for what runs inside scripts/boot (tests/vm/, tests/progs/,
+# bench/), sourced.
 
 ksft_skip=4
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -30,41 +30,10 @@
 #include <linux/netfilter/nfnetlink_log.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 
+#include "nfnl.h"
+
 static struct mnl_socket *nl;
 static unsigned int queued, logged, count = 1;
-
-static struct nlmsghdr *put_hdr(char *buf, int subsys, int type, uint16_t res)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct nfgenmsg *nfg;
-
-	nlh->nlmsg_type = (subsys << 8) | type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = htons(res);
-	return nlh;
-}
-
-/* Send a configuration request; 0 or -errno from its ack. */
-static int talk(struct nlmsghdr *nlh)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsgerr *err;
-	int n;
-
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0)
-		return -errno;
-	nlh = (struct nlmsghdr *)buf;
-	if (nlh->nlmsg_type != NLMSG_ERROR)
-		return -EPROTO;
-	err = mnl_nlmsg_get_payload(nlh);
-	return err->error;
-}
 
 /* TYPE or TYPE{...} for each attribute of PAYLOAD, comma separated. */
 static void print_tree(const void *payload, size_t len)
@@ -138,9 +107,8 @@ static int on_msg(const struct nlmsghdr *nlh, void *data __attribute__((unused))
 	if (queued++ < count)
 		print_ct("queue", a.tb[NFQA_CT], a.tb[NFQA_CT_INFO]);
 	ph = mnl_attr_get_payload(a.tb[NFQA_PACKET_HDR]);
-	v = put_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_VERDICT,
-		    ntohs(nfg->res_id));
-	v->nlmsg_flags = NLM_F_REQUEST;
+	v = nfnl_put_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_VERDICT,
+			 ntohs(nfg->res_id));
 	vh.verdict = htonl(NF_ACCEPT);
 	vh.id = ph->packet_id;
 	mnl_attr_put(v, NFQA_VERDICT_HDR, sizeof(vh), &vh);
@@ -159,16 +127,16 @@ static int setup_queue(uint16_t queue)
 	struct nlmsghdr *nlh;
 	int ret;
 
-	nlh = put_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_CONFIG, queue);
+	nlh = nfnl_put_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_CONFIG, queue);
 	mnl_attr_put(nlh, NFQA_CFG_CMD, sizeof(cmd), &cmd);
-	ret = talk(nlh);
+	ret = nfnl_talk(nl, nlh);
 	if (ret < 0)
 		return ret;
-	nlh = put_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_CONFIG, queue);
+	nlh = nfnl_put_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_CONFIG, queue);
 	mnl_attr_put(nlh, NFQA_CFG_PARAMS, sizeof(params), &params);
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_CONNTRACK));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_CONNTRACK));
-	return talk(nlh);
+	return nfnl_talk(nl, nlh);
 }
 
 static int setup_log(uint16_t group)
@@ -182,16 +150,16 @@ static int setup_log(uint16_t group)
 	struct nlmsghdr *nlh;
 	int ret;
 
-	nlh = put_hdr(buf, NFNL_SUBSYS_ULOG, NFULNL_MSG_CONFIG, group);
+	nlh = nfnl_put_hdr(buf, NFNL_SUBSYS_ULOG, NFULNL_MSG_CONFIG, group);
 	mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(cmd), &cmd);
-	ret = talk(nlh);
+	ret = nfnl_talk(nl, nlh);
 	if (ret < 0)
 		return ret;
-	nlh = put_hdr(buf, NFNL_SUBSYS_ULOG, NFULNL_MSG_CONFIG, group);
+	nlh = nfnl_put_hdr(buf, NFNL_SUBSYS_ULOG, NFULNL_MSG_CONFIG, group);
 	mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(mode), &mode);
 	mnl_attr_put_u16(nlh, NFULA_CFG_FLAGS, htons(NFULNL_CFG_F_CONNTRACK));
 	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
-	return talk(nlh);
+	return nfnl_talk(nl, nlh);
 }
 
 int main(int argc, char *argv[])

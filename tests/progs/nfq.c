@@ -22,43 +22,11 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 
+#include "nfnl.h"
+
 static struct mnl_socket *nl;
 static unsigned int portid;
 static unsigned int seen;
-
-static struct nlmsghdr *put_hdr(char *buf, int type, uint16_t queue)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct nfgenmsg *nfg;
-
-	nlh->nlmsg_type = (NFNL_SUBSYS_QUEUE << 8) | type;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = htons(queue);
-	return nlh;
-}
-
-/* Send a request with NLM_F_ACK and return 0 or -errno from the ack. */
-static int talk(struct nlmsghdr *nlh)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsgerr *err;
-	int n;
-
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0)
-		return -errno;
-	nlh = (struct nlmsghdr *)buf;
-	if (nlh->nlmsg_type != NLMSG_ERROR)
-		return -EPROTO;
-	err = mnl_nlmsg_get_payload(nlh);
-	return err->error;
-}
 
 static int parse_attr(const struct nlattr *attr, void *data)
 {
@@ -92,7 +60,7 @@ static int on_packet(const struct nlmsghdr *nlh, void *data)
 	       tb[NFQA_CT] != NULL);
 	fflush(stdout);
 
-	v = put_hdr(buf, NFQNL_MSG_VERDICT, queue);
+	v = nfnl_put_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_VERDICT, queue);
 	vh.verdict = htonl(NF_ACCEPT);
 	vh.id = ph->packet_id;
 	mnl_attr_put(v, NFQA_VERDICT_HDR, sizeof(vh), &vh);
@@ -132,17 +100,17 @@ int main(int argc, char *argv[])
 	}
 	portid = mnl_socket_get_portid(nl);
 
-	nlh = put_hdr(buf, NFQNL_MSG_CONFIG, queue);
+	nlh = nfnl_put_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_CONFIG, queue);
 	cmd.command = NFQNL_CFG_CMD_BIND;
 	cmd.pf = 0;
 	mnl_attr_put(nlh, NFQA_CFG_CMD, sizeof(cmd), &cmd);
-	ret = talk(nlh);
+	ret = nfnl_talk(nl, nlh);
 	if (ret < 0) {
 		printf("bind: %s\n", strerror(-ret));
 		return 1;
 	}
 
-	nlh = put_hdr(buf, NFQNL_MSG_CONFIG, queue);
+	nlh = nfnl_put_hdr(buf, NFNL_SUBSYS_QUEUE, NFQNL_MSG_CONFIG, queue);
 	params.copy_range = htonl(0xffff);
 	params.copy_mode = NFQNL_COPY_PACKET;
 	mnl_attr_put(nlh, NFQA_CFG_PARAMS, sizeof(params), &params);
@@ -150,7 +118,7 @@ int main(int argc, char *argv[])
 		mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_CONNTRACK));
 		mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_CONNTRACK));
 	}
-	ret = talk(nlh);
+	ret = nfnl_talk(nl, nlh);
 	if (ret < 0) {
 		printf("config: %s\n", strerror(-ret));
 		return 1;

@@ -5,6 +5,7 @@
 # same order, the shape it has on pristine Linux 6.12.
 . "$(dirname "$0")/../lib.sh"
 checktool nfct
+checktool iptables
 checktool socat
 
 golden=$TESTS_DIR/golden/ct-attrs.txt
