@@ -78,8 +78,8 @@ test_input()
 	# The tuple without NLA_F_NESTED: NFCTH_TUPLE_L3PROTONUM 2 and
 	# NFCTH_TUPLE_L4PROTONUM 6 (host-order lengths and types, x86)
 	local flagless=06000100000200000500020006000000
-	expect_registered "new-unknown-attribute-ignored" "^helper toy l3=2 l4=6 " \
-		new "${TOY[@]}" unknown=42
+	expect_registered "new-unknown-attribute-ignored" \
+		"^helper toy l3=2 l4=6 " new "${TOY[@]}" unknown=42
 	expect_registered "new-nest-without-flag-accepted" \
 		"^helper flagless l3=2 l4=6 " \
 		new name=flagless "raw=2:$flagless" "$P" "$D"
