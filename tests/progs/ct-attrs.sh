@@ -9,14 +9,16 @@
 . "$(dirname "$0")/../lib.sh"
 
 setup_pair s c || { echo "netns setup failed"; exit 1; }
+# (registering the helper loads conntrack on a modular kernel, which makes
+# its sysctls appear)
+ip netns exec s nfct add helper ftp inet tcp
 ip netns exec s sysctl -qw net.netfilter.nf_conntrack_acct=1 \
 	net.netfilter.nf_conntrack_timestamp=1
-ip netns exec s nfct add helper ftp inet tcp
 ip netns exec s iptables -t raw -A PREROUTING -p tcp --dport 21 -j CT --helper ftp
 ip netns exec s iptables -A INPUT -p tcp --dport 21 -j NFLOG --nflog-group 3
 ip netns exec s iptables -A INPUT -p tcp --dport 21 -j NFQUEUE --queue-num 4
 out=/tmp/ct-attrs.out
-ip netns exec s "$TESTS_BIN/ctattrs" -q 4 -g 3 -n 3 -t 3 >$out 2>/tmp/ct-attrs.err &
+ip netns exec s "$TESTS_BIN/ctattrs" -q 4 -g 3 -n 3 -t 2 -w 60 >$out 2>/tmp/ct-attrs.err &
 pid=$!
 busywait 10000 grep -q ready /tmp/ct-attrs.err || { cat /tmp/ct-attrs.err $out; exit 1; }
 ip netns exec s socat -u TCP-LISTEN:21,bind=192.0.2.1,reuseaddr /dev/null &

@@ -9,10 +9,12 @@
  * and its ctinfo: attribute types in the order the kernel put them, a
  * nest (NLA_F_NESTED) as TYPE{...}.  Values are left out, so the output of
  * two kernels for the same traffic compares line for line.  Prints the
- * first COUNT messages of each kind, goes on accepting packets, and stops
- * after SECONDS without a message.
+ * first COUNT messages of each kind and goes on accepting packets; once
+ * it has both counts, it stops after IDLE seconds without a message
+ * (default 2), and gives up when it has not got them after WAIT seconds
+ * (default 30).
  *
- * usage: ctattrs [-q QUEUE] [-g GROUP] [-n COUNT] [-t SECONDS]
+ * usage: ctattrs [-q QUEUE] [-g GROUP] [-n COUNT] [-t IDLE] [-w WAIT]
  * exit:  0 COUNT of each seen, 1 setup error, 2 fewer seen
  */
 #include <errno.h>
@@ -164,12 +166,13 @@ static int setup_log(uint16_t group)
 
 int main(int argc, char *argv[])
 {
-	struct timeval tv = { .tv_sec = 10 };
+	struct timeval tv = { .tv_sec = 1 };
+	unsigned int idle = 2, wait = 30, quiet = 0, waited = 0;
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	uint16_t queue = 0, group = 0;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "q:g:n:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "q:g:n:t:w:")) != -1) {
 		switch (opt) {
 		case 'q':
 			queue = atoi(optarg);
@@ -181,10 +184,13 @@ int main(int argc, char *argv[])
 			count = atoi(optarg);
 			break;
 		case 't':
-			tv.tv_sec = atoi(optarg);
+			idle = atoi(optarg);
+			break;
+		case 'w':
+			wait = atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: ctattrs [-q QUEUE] [-g GROUP] [-n COUNT] [-t SECONDS]\n");
+			fprintf(stderr, "usage: ctattrs [-q QUEUE] [-g GROUP] [-n COUNT] [-t IDLE] [-w WAIT]\n");
 			return 1;
 		}
 	}
@@ -208,6 +214,7 @@ int main(int argc, char *argv[])
 
 	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO,
 		   &tv, sizeof(tv));
+	/* one second at a time */
 	for (;;) {
 		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 		if (ret < 0) {
@@ -215,12 +222,18 @@ int main(int argc, char *argv[])
 				perror("recv");
 				return 1;
 			}
-			if (queued >= count && logged >= count)
-				break;
-			printf("timeout: %u queued, %u logged\n",
-			       queued, logged);
-			return 2;
+			waited++;
+			if (queued >= count && logged >= count) {
+				if (++quiet >= idle)
+					break;
+			} else if (waited >= wait) {
+				printf("timeout: %u queued, %u logged\n",
+				       queued, logged);
+				return 2;
+			}
+			continue;
 		}
+		quiet = 0;
 		ret = mnl_cb_run(buf, ret, 0, 0, on_msg, NULL);
 		if (ret < 0) {
 			perror("message");
