@@ -22,6 +22,21 @@ checktool() {
 	command -v "${1%% *}" >/dev/null 2>&1 || skip "$1 not available"
 }
 
+# like_pristine NAME WHAT CMD...: CMD prints what pristine 6.12 printed,
+# tests/golden/NAME (recorded by scripts/golden); any difference fails the
+# test, naming WHAT and showing the diff
+like_pristine() {
+	local name=$1 golden=$TESTS_DIR/golden/$1 what=$2 out
+
+	shift 2
+	[ -f "$golden" ] || skip "no golden output $name"
+	out=$("$@")
+	if ! diff -u "$golden" - <<<"$out" >/tmp/golden.diff; then
+		cat /tmp/golden.diff
+		fail "$what differs from pristine 6.12"
+	fi
+}
+
 cleanup_netns() {
 	local ns
 	disown -a 2>/dev/null

@@ -8,11 +8,6 @@ checktool nfct
 checktool iptables
 checktool socat
 
-golden=$TESTS_DIR/golden/ct-attrs.txt
-[ -f "$golden" ] || skip "no golden output"
-out=$("$TESTS_DIR/progs/ct-attrs.sh")
-if ! diff -u "$golden" - <<<"$out" >/tmp/ct-attrs.diff; then
-	cat /tmp/ct-attrs.diff
-	fail "NFQA_CT / NFULA_CT differ from pristine 6.12"
-fi
-echo "$(grep -c '^queue \|^log ' "$golden") NFQA_CT/NFULA_CT trees as on pristine 6.12"
+like_pristine ct-attrs.txt "the shape of NFQA_CT / NFULA_CT" \
+	"$TESTS_DIR/progs/ct-attrs.sh"
+echo "$(grep -c '^queue \|^log ' "$TESTS_DIR/golden/ct-attrs.txt") NFQA_CT/NFULA_CT trees as on pristine 6.12"
