@@ -10,10 +10,12 @@
 #                 no glue, no nf_tables, no IPv6)
 #   make demo     boot our kernel and walk through a userspace FTP helper
 #   make bench    what a userspace helper costs, as ratios to no helper
+#   make difftest the long differential run against pristine 6.12
+#                 (SEED=, COUNT=; default a new seed, 100000 requests)
 #   make clean    remove build/ (ccache stays in $(CCACHE_DIR))
 
 .PHONY: all base apply build check lint check-debug variants \
-	demo bench clean
+	demo bench difftest clean
 
 all: build
 
@@ -52,6 +54,9 @@ demo: build
 
 bench: build
 	scripts/bench
+
+difftest: build
+	scripts/difftest $(SEED) $(COUNT)
 
 clean:
 	rm -rf build

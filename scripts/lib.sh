@@ -71,7 +71,7 @@ build_test_progs() {
 
 	need_pkgs gcc libmnl-dev
 	mkdir -p "$1"
-	for p in nfq ctattrs; do
+	for p in nfq ctattrs cthdiff; do
 		gcc -Wall -Wextra -Werror -O2 -o "$1/$p" "$TOP/tests/progs/$p.c" \
 			-lmnl || die "cannot build tests/progs/$p.c"
 	done

@@ -1,0 +1,134 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Compare two transcripts of tests/progs/cthdiff, episode by episode.
+
+usage: cthdiff-compare.py ALLOWLIST UPSTREAM OURS
+
+Every line of both transcripts first loses what the allowlist's "strip"
+rules match.  An episode whose lines then differ is allowed when its
+first differing line matches an "allow" rule, tried on
+"R|T DESC -> UPSTREAM || OURS" for a request or verdict both sides
+described alike, and on "AFTER R|T DESC :: UPSTREAM-LINE || OURS-LINE"
+otherwise (DESC: the request or verdict before that line); the rest
+of that episode follows from it (its state diverged) and is not read.
+Anything else fails.  Exit 0 when every difference is allowed.
+"""
+import re
+import sys
+
+
+def load_rules(path):
+    rules = []
+    why = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip('\n')
+            if not line.strip():
+                why = []
+                continue
+            if line.startswith('#'):
+                why.append(line[1:].strip())
+                continue
+            kind, _, rest = line.partition(' ')
+            if kind == 'strip':
+                rules.append(('strip', None, re.compile(rest), why))
+            elif kind == 'allow':
+                name, _, rx = rest.partition(' ')
+                rules.append(('allow', name, re.compile(rx), why))
+            else:
+                sys.exit(f'{path}:{n}: unknown rule {kind!r}')
+            if not why:
+                sys.exit(f'{path}:{n}: a rule without its reason')
+    return rules
+
+
+def episodes(path, strips):
+    """{episode number: [lines]}, and the request count line"""
+    eps = {}
+    cur = None
+    total = None
+    with open(path, errors='replace') as f:
+        for line in f:
+            line = line.rstrip('\n')
+            if line.startswith('# '):
+                total = line
+                continue
+            for rx in strips:
+                line = rx.sub('', line)
+            if line.startswith('E '):
+                cur = int(line[2:])
+                eps[cur] = []
+            elif cur is not None:
+                eps[cur].append(line)
+    return eps, total
+
+
+def subject(lines, i, up, ours):
+    """what an allow rule is matched against: for a request or verdict
+    both described alike, "R|T DESC -> UPSTREAM || OURS"; for any other
+    line, "UPSTREAM-LINE || OURS-LINE" after "AFTER R|T DESC :: " when a
+    request or verdict came before it in the episode"""
+    if up[:2] in ('R ', 'T ') and ours[:2] == up[:2]:
+        ud, _, ur = up.partition(' -> ')
+        od, _, orr = ours.partition(' -> ')
+        if ud == od:
+            return f'{up[0]} {ud.split(" ", 2)[2]} -> {ur} || {orr}'
+    before = next((x for x in reversed(lines[:i]) if x[:2] in ('R ', 'T ')),
+                  None)
+    if before:
+        desc = before.partition(' -> ')[0].split(' ', 2)[2]
+        return f'AFTER {before[0]} {desc} :: {up} || {ours}'
+    return f'{up} || {ours}'
+
+
+def main():
+    rules = load_rules(sys.argv[1])
+    strips = [r[2] for r in rules if r[0] == 'strip']
+    allows = [r for r in rules if r[0] == 'allow']
+    up, up_total = episodes(sys.argv[2], strips)
+    ours, ours_total = episodes(sys.argv[3], strips)
+    used = {r[1]: 0 for r in allows}
+    bad = []
+    requests = 0
+    for ep in sorted(set(up) | set(ours)):
+        a = up.get(ep)
+        b = ours.get(ep)
+        if a is None or b is None:
+            bad.append((ep, 'only in ' + ('ours' if a is None else 'upstream'),
+                        a or [], b or []))
+            continue
+        requests += sum(1 for line in a if line[:2] in ('R ', 'T '))
+        if a == b:
+            continue
+        i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y),
+                 min(len(a), len(b)))
+        if i >= min(len(a), len(b)):
+            bad.append((ep, 'one side has more lines', a, b))
+            continue
+        s = subject(a, i, a[i], b[i])
+        rule = next((r for r in allows if r[2].search(s)), None)
+        if rule is None:
+            bad.append((ep, s, a, b))
+        else:
+            used[rule[1]] += 1
+    if up_total != ours_total:
+        bad.append((0, f'runs differ in length: {up_total} / {ours_total}',
+                    [], []))
+    for ep, what, a, b in bad[:20]:
+        print(f'episode {ep}: not allowed: {what}')
+        for line in a:
+            print(f'  upstream| {line}')
+        for line in b:
+            print(f'  ours    | {line}')
+    allowed = sum(used.values())
+    print(f'{requests} requests and verdicts in {len(up)} episodes; '
+          f'{allowed + len(bad)} episodes differ: {allowed} allowed, '
+          f'{len(bad)} not')
+    for name, n in used.items():
+        print(f'  {name}: {n}')
+    print(f'allowlist: {len(allows)} rules, {len(strips)} strip')
+    return 1 if bad else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
