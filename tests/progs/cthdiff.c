@@ -1338,7 +1338,7 @@ static void run(unsigned long count)
 		reset_helpers();
 		mutate = chance(50);
 		print_state(true);
-		if (traffic && chance(25)) {
+		if (chance(25) && traffic) {
 			run_traffic();
 			continue;
 		}
