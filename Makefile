@@ -12,10 +12,12 @@
 #   make bench    what a userspace helper costs, as ratios to no helper
 #   make difftest the long differential run against pristine 6.12
 #                 (SEED=, COUNT=; default a new seed, 100000 requests)
+#   make fuzz     AFL++ with KCOV feedback on the fuzzing kernel for
+#                 FUZZ_SECONDS (default 600); the corpus is kept
 #   make clean    remove build/ (ccache stays in $(CCACHE_DIR))
 
 .PHONY: all base apply build check lint check-debug variants \
-	demo bench difftest clean
+	demo bench difftest fuzz clean
 
 all: build
 
@@ -57,6 +59,9 @@ bench: build
 
 difftest: build
 	scripts/difftest $(SEED) $(COUNT)
+
+fuzz: apply
+	scripts/fuzz $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build
