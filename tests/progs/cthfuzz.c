@@ -167,6 +167,16 @@ static void run_input(void)
 	}
 }
 
+/* The child's life: the transcript is not wanted, the coverage is */
+static void __attribute__((noreturn)) child(void)
+{
+	if (!freopen("/dev/null", "w", stdout))
+		_exit(1);
+	run_input();
+	fflush(stdout);
+	_exit(0);
+}
+
 /* A child per input; its exit status as waitpid() gave it */
 static int fork_input(void)
 {
@@ -175,13 +185,8 @@ static int fork_input(void)
 
 	if (pid < 0)
 		return -1;
-	if (!pid) {
-		if (!freopen("/dev/null", "w", stdout))
-			_exit(1);
-		run_input();
-		fflush(stdout);
-		_exit(0);
-	}
+	if (!pid)
+		child();
 	waitpid(pid, &status, 0);
 	return status;
 }
@@ -212,11 +217,7 @@ static void fork_server(const char *file)
 		if (!pid) {
 			close(FORKSRV_FD);
 			close(FORKSRV_FD + 1);
-			if (!freopen("/dev/null", "w", stdout))
-				_exit(1);
-			run_input();
-			fflush(stdout);
-			_exit(0);
+			child();
 		}
 		if (write(FORKSRV_FD + 1, &pid, 4) != 4)
 			exit(1);
