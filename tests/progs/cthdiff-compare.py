@@ -5,13 +5,25 @@
 usage: cthdiff-compare.py ALLOWLIST UPSTREAM OURS
 
 Every line of both transcripts first loses what the allowlist's "strip"
-rules match.  An episode whose lines then differ is allowed when its
-first differing line matches an "allow" rule, tried on
-"R|T DESC -> UPSTREAM || OURS" for a request or verdict both sides
-described alike, and on "AFTER R|T DESC :: UPSTREAM-LINE || OURS-LINE"
-otherwise (DESC: the request or verdict before that line); the rest
-of that episode follows from it (its state diverged) and is not read.
-Anything else fails.  Exit 0 when every difference is allowed.
+rules match.  Then the lines of an episode are compared one by one.  A
+differing pair is described as "R|T DESC -> UPSTREAM || OURS" for a
+request or verdict both sides described alike, and otherwise as
+"AFTER R|T DESC :: UPSTREAM-LINE || OURS-LINE" (DESC: the request or
+verdict before that line), or "UPSTREAM-LINE || OURS-LINE" when there is
+none.  The pair is allowed by
+
+  equal NAME FIELD CONTEXT     the description matches CONTEXT and the two
+                               lines are the same once FIELD's matches are
+                               taken out of both; comparing goes on;
+  allow NAME REGEX             the description matches REGEX; comparing
+                               goes on when the lines up to the next
+                               request or verdict are the same on both
+                               sides (the difference changed no state),
+                               else the rest of the episode follows from
+                               it and is not read.
+
+Anything else fails.  Exit 0 when every difference is allowed; rules that
+allowed nothing are listed.
 """
 import re
 import sys
@@ -31,10 +43,14 @@ def load_rules(path):
                 continue
             kind, _, rest = line.partition(' ')
             if kind == 'strip':
-                rules.append(('strip', None, re.compile(rest), why))
+                rules.append(('strip', None, re.compile(rest), None))
             elif kind == 'allow':
                 name, _, rx = rest.partition(' ')
-                rules.append(('allow', name, re.compile(rx), why))
+                rules.append(('allow', name, re.compile(rx), None))
+            elif kind == 'equal':
+                name, field, ctx = rest.split(' ', 2)
+                rules.append(('equal', name, re.compile(ctx),
+                              re.compile(field)))
             else:
                 sys.exit(f'{path}:{n}: unknown rule {kind!r}')
             if not why:
@@ -84,7 +100,7 @@ def subject(lines, i, up, ours):
 def main():
     rules = load_rules(sys.argv[1])
     strips = [r[2] for r in rules if r[0] == 'strip']
-    allows = [r for r in rules if r[0] == 'allow']
+    allows = [r for r in rules if r[0] in ('allow', 'equal')]
     up, up_total = episodes(sys.argv[2], strips)
     ours, ours_total = episodes(sys.argv[3], strips)
     used = {r[1]: 0 for r in allows}
@@ -98,19 +114,39 @@ def main():
                         a or [], b or []))
             continue
         requests += sum(1 for line in a if line[:2] in ('R ', 'T '))
-        if a == b:
-            continue
-        i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y),
-                 min(len(a), len(b)))
-        if i >= min(len(a), len(b)):
-            bad.append((ep, 'one side has more lines', a, b))
-            continue
-        s = subject(a, i, a[i], b[i])
-        rule = next((r for r in allows if r[2].search(s)), None)
-        if rule is None:
-            bad.append((ep, s, a, b))
-        else:
+        i = 0
+        while a != b and i < max(len(a), len(b)):
+            if i >= len(a) or i >= len(b):
+                bad.append((ep, 'one side has more lines', a, b))
+                break
+            x, y = a[i], b[i]
+            i += 1
+            if x == y:
+                continue
+            s = subject(a, i - 1, x, y)
+            rule = next((r for r in allows if r[0] == 'equal' and
+                         r[2].search(s) and
+                         r[3].sub('', x) == r[3].sub('', y)), None)
+            if rule:
+                used[rule[1]] += 1
+                continue
+            rule = next((r for r in allows if r[0] == 'allow' and
+                         r[2].search(s)), None)
+            if rule is None:
+                bad.append((ep, s, a, b))
+                break
             used[rule[1]] += 1
+            # the state after it: the same on both sides, or diverged
+            j = i
+            while (j < len(a) and j < len(b) and a[j] == b[j] and
+                   a[j][:2] not in ('R ', 'T ')):
+                j += 1
+            same = ((j >= len(a) and j >= len(b)) or
+                    (j < len(a) and j < len(b) and a[j][:2] in ('R ', 'T ')
+                     and b[j][:2] == a[j][:2]))
+            if not same:
+                break
+            i = j
     if up_total != ours_total:
         bad.append((0, f'runs differ in length: {up_total} / {ours_total}',
                     [], []))
@@ -120,13 +156,14 @@ def main():
             print(f'  upstream| {line}')
         for line in b:
             print(f'  ours    | {line}')
-    allowed = sum(used.values())
     print(f'{requests} requests and verdicts in {len(up)} episodes; '
-          f'{allowed + len(bad)} episodes differ: {allowed} allowed, '
-          f'{len(bad)} not')
+          f'{sum(used.values())} differences allowed, {len(bad)} episodes '
+          f'with one that is not')
     for name, n in used.items():
         print(f'  {name}: {n}')
-    print(f'allowlist: {len(allows)} rules, {len(strips)} strip')
+    print(f'allowlist: {len(allows)} rules, {len(strips)} strip; '
+          f'allowing nothing in this run: '
+          f'{" ".join(k for k, v in used.items() if not v) or "none"}')
     return 1 if bad else 0
 
 
