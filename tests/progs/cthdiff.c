@@ -669,6 +669,11 @@ static void reset_helpers(void)
 /* Traffic */
 static int cli, cli_exp, srv, srv_exp;
 static bool traffic;
+/* waits for packets, in ms: how long a packet that may come gets, and
+ * one that must come (the fuzzer shortens them: speed over a steady
+ * transcript)
+ */
+static int may_wait = 30, must_wait = 1000;
 
 static int udp_socket(uint16_t port)
 {
@@ -1264,26 +1269,26 @@ static void run_traffic(void)
 		accept_packet(&q);
 	flush_tables();
 	send_udp(cli, DPORT, message, sizeof(message) - 1 - pick(10));
-	if (next_queued(&q, 1000))
+	if (next_queued(&q, must_wait))
 		exp = run_verdict(&q);
 	else
 		printf("Q none\n");
-	pump(30);
+	pump(may_wait);
 	print_delivered(srv, "5000");
 	print_tables();
 	if (exp) {
 		send_udp(cli_exp, EXP_DPORT, "expected", 8);
-		pump(30);
+		pump(may_wait);
 		print_delivered(srv_exp, "5001");
 		print_tables();
 	}
 	/* the flow's next packet: what the verdict left in its conntrack */
 	send_udp(cli, DPORT, "next", 4);
-	if (!next_queued(&q, 2000))
+	if (!next_queued(&q, 2 * must_wait))
 		printf("Q none\n");
 	else
 		accept_packet(&q);
-	pump(30);
+	pump(may_wait);
 	print_delivered(srv, "5000");
 }
 

@@ -12,8 +12,9 @@
  * AFL's map.  Before each input it writes the input to LAST, so that an
  * input that brings the kernel down is not lost with it.
  *
- * usage: cthfuzz [-l LAST] FILE     one input (afl-fuzz's @@), in a loop
- *                                   when run by afl-fuzz
+ * usage: cthfuzz [-l LAST] FILE|-   one input (- for standard input, as
+ *                                   afl-fuzz gives it), in a loop when
+ *                                   run by afl-fuzz
  *        cthfuzz -c FILE...         each input once; print the kernel PCs
  *                                   they reached, one per line (hex)
  */
@@ -100,15 +101,21 @@ static int unprivileged_netns(void)
 
 static uint8_t input[1 << 16];
 
+/*
+ * PATH's bytes; "-" is standard input, the file afl-fuzz rewrites for
+ * each run and opened for us before privileges were dropped
+ */
 static int load(const char *path)
 {
-	int fd = open(path, O_RDONLY);
+	bool in = !strcmp(path, "-");
+	int fd = in ? 0 : open(path, O_RDONLY);
 	ssize_t n;
 
-	if (fd < 0)
+	if (fd < 0 || (in && lseek(fd, 0, SEEK_SET) < 0))
 		return -1;
 	n = read(fd, input, sizeof(input));
-	close(fd);
+	if (!in)
+		close(fd);
 	if (n < 0)
 		return -1;
 	src.buf = input;
@@ -277,6 +284,8 @@ int main(int argc, char *argv[])
 			return 1;
 	}
 	traffic = true;
+	may_wait = 5;
+	must_wait = 200;
 	if (unprivileged_netns()) {
 		perror("cthfuzz: user and network namespace");
 		return 1;

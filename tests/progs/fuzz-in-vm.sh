@@ -26,8 +26,11 @@ export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
 	AFL_NO_AFFINITY=1 AFL_NO_UI=1 AFL_SKIP_BIN_CHECK=1 \
 	AFL_FORKSRV_INIT_TMOUT=60000
 afl-fuzz -i "$VM_OUT/seeds" -o "$VM_OUT/afl" -V "$secs" -t 20000 -m none \
-	-- "$TESTS_BIN/cthfuzz" -l "$VM_OUT/last-input" @@ >"$VM_OUT/afl.log" 2>&1
+	-- "$TESTS_BIN/cthfuzz" -l "$VM_OUT/last-input" - >"$VM_OUT/afl.log" 2>&1
 echo "afl-fuzz: exit $?"
 tail -n 5 "$VM_OUT/afl.log"
+# the corpus replayed for its coverage, by cthfuzz as nobody
+chmod a+x "$VM_OUT/afl" "$VM_OUT/afl/default" "$VM_OUT/afl/default/queue"
+chmod a+r "$VM_OUT"/afl/default/queue/id*
 "$TESTS_BIN/cthfuzz" -c "$VM_OUT"/afl/default/queue/id* >"$VM_OUT/pcs.txt"
 echo "coverage: $(wc -l <"$VM_OUT/pcs.txt") kernel PCs"
