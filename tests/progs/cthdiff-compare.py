@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """Compare two transcripts of tests/progs/cthdiff, episode by episode.
 
-usage: cthdiff-compare.py ALLOWLIST UPSTREAM OURS
+usage: cthdiff-compare.py [--prefix] ALLOWLIST UPSTREAM OURS
+
+--prefix: OURS ran the first part of UPSTREAM's sequence (fewer
+requests); only its episodes are compared.
 
 Every line of both transcripts first loses what the allowlist's "strip"
 rules match.  Then the lines of an episode are compared one by one.  A
@@ -98,11 +101,18 @@ def subject(lines, i, up, ours):
 
 
 def main():
-    rules = load_rules(sys.argv[1])
+    args = sys.argv[1:]
+    prefix = args[0] == '--prefix'
+    if prefix:
+        args = args[1:]
+    rules = load_rules(args[0])
     strips = [r[2] for r in rules if r[0] == 'strip']
     allows = [r for r in rules if r[0] in ('allow', 'equal')]
-    up, up_total = episodes(sys.argv[2], strips)
-    ours, ours_total = episodes(sys.argv[3], strips)
+    up, up_total = episodes(args[1], strips)
+    ours, ours_total = episodes(args[2], strips)
+    if prefix:
+        up = {ep: lines for ep, lines in up.items() if ep in ours}
+        up_total = ours_total
     used = {r[1]: 0 for r in allows}
     bad = []
     requests = 0
