@@ -10,8 +10,9 @@
  * and -c FILE writes the generator's bytes out as a fuzzer seed.
  *
  * The sequence is cut into episodes that start from a known state (every
- * helper it registered deleted, conntrack and expectations flushed), so
- * that a difference allowed in one episode does not spread to the next:
+ * helper it registered deleted; before traffic, conntrack and
+ * expectations flushed and what was left queued let go), so that a
+ * difference allowed in one episode does not spread to the next:
  *
  *   E N                  episode N begins
  *   R N.K REQUEST -> RES request K: its form, the errno, what a GET returned
@@ -31,6 +32,7 @@
  * loopback and answers the packets it queues.
  *
  * usage: cthdiff [-p] [-t] (-s SEED -n COUNT [-c SEEDFILE] | -i FILE)
+ *   -p  nothing that crashes Linux 6.12.117 (see pristine_safe)
  * exit:  0 the sequence ran, 1 setup failed
  */
 #define _GNU_SOURCE
