@@ -26,7 +26,16 @@ def instrumented(objdir, src, func_re):
     lines = {}
     func = None
     cur = None
+    runs = False
+    insn = ''
     for text in out.splitlines():
+        m = re.match(r'^Disassembly of section (\S+):', text)
+        if m:
+            # code that runs after boot: not init, exit or startup code
+            sec = m.group(1)
+            runs = (sec.startswith('.text') and
+                    not re.match(r'\.text\.(exit|startup)', sec))
+            continue
         m = re.match(r'^[0-9a-f]+ <([^>]+)>:$', text)
         if m:
             func = m.group(1)
@@ -36,7 +45,14 @@ def instrumented(objdir, src, func_re):
         if m:
             cur = (m.group(1), int(m.group(2)))
             continue
-        if '__sanitizer_cov_trace_pc' in text and cur and func:
+        # the relocation of a call (a tail jump records its caller's
+        # return address, not this line)
+        reloc = '__sanitizer_cov_trace_pc' in text and 'R_X86_64' in text
+        if not reloc:
+            if re.match(r'^\s+[0-9a-f]+:\s', text):
+                insn = text
+            continue
+        if 'call' in insn and runs and cur and func:
             if not cur[0].endswith('/' + src):
                 continue
             if func_re and not re.search(func_re, func):

@@ -144,11 +144,67 @@ static inline uint32_t hash_pc(unsigned long pc)
 	return h >> 40;
 }
 
+/*
+ * CTHFUZZ_PCS="LO-HI,...": the kernel text whose edges feed AFL (the
+ * series' files); the rest of the kernel (page faults, timers, memory
+ * accounting) varies from run to run and would only make noise
+ */
+static struct { unsigned long lo, hi; } ranges[64];
+static unsigned int nranges;
+
+static void parse_ranges(const char *s)
+{
+	while (s && *s && nranges < 64) {
+		char *end;
+
+		ranges[nranges].lo = strtoul(s, &end, 16);
+		if (*end != '-')
+			break;
+		ranges[nranges].hi = strtoul(end + 1, &end, 16);
+		nranges++;
+		s = *end == ',' ? end + 1 : NULL;
+	}
+}
+
+static bool wanted(unsigned long pc)
+{
+	unsigned int i;
+
+	if (!nranges)
+		return true;
+	for (i = 0; i < nranges; i++)
+		if (pc >= ranges[i].lo && pc < ranges[i].hi)
+			return true;
+	return false;
+}
+
+/* what an earlier input left behind, before coverage is recorded */
+static void settle(void)
+{
+	struct queued q;
+	char buf[256];
+	bool was = mutate;
+
+	mutate = false;
+	while (recv(mnl_socket_get_fd(nl), rbuf, sizeof(rbuf),
+		    MSG_DONTWAIT) > 0)
+		;
+	while (next_queued_quiet(&q))
+		accept_packet(&q);
+	while (recv(srv, buf, sizeof(buf), MSG_DONTWAIT) >= 0 ||
+	       recv(srv_exp, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		;
+	reset_helpers();
+	flush_tables();
+	mutate = was;
+}
+
 /* The child: one input under KCOV, its edges into the map */
 static void run_input(void)
 {
 	unsigned long n, i, prev = 0;
 
+	settle();
 	/* without KCOV (a kernel without it): the inputs run, unmeasured */
 	if (kcov < 0) {
 		run(~0UL);
@@ -166,9 +222,14 @@ static void run_input(void)
 		unsigned long pc = cover[i + 1];
 		uint32_t cur = hash_pc(pc);
 
-		if (afl_map)
-			afl_map[(cur ^ prev) % MAP_SIZE]++;
-		prev = cur >> 1;
+		if (afl_map && wanted(pc)) {
+			uint8_t *hit = &afl_map[(cur ^ prev) % MAP_SIZE];
+
+			/* saturating: a count that wraps reads as no hit */
+			if (*hit < 255)
+				(*hit)++;
+			prev = cur >> 1;
+		}
 		if (seen && pc - TEXT_BASE < TEXT_SIZE)
 			seen[(pc - TEXT_BASE) / 8] |= 1 << ((pc - TEXT_BASE) % 8);
 	}
@@ -283,6 +344,7 @@ int main(int argc, char *argv[])
 		if (seen == MAP_FAILED)
 			return 1;
 	}
+	parse_ranges(getenv("CTHFUZZ_PCS"));
 	traffic = true;
 	may_wait = 5;
 	must_wait = 200;
