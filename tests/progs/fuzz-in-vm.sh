@@ -24,7 +24,7 @@ fi
 echo "seeds: $(find "$VM_OUT/seeds" -type f | wc -l)"
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
 	AFL_NO_AFFINITY=1 AFL_NO_UI=1 AFL_SKIP_BIN_CHECK=1 \
-	AFL_FORKSRV_INIT_TMOUT=60000
+	AFL_FORKSRV_INIT_TMOUT=60000 AFL_FAST_CAL=1 AFL_TMPDIR=/tmp
 afl-fuzz -i "$VM_OUT/seeds" -o "$VM_OUT/afl" -V "$secs" -t 20000 -m none \
 	-- "$TESTS_BIN/cthfuzz" -l "$VM_OUT/last-input" - >"$VM_OUT/afl.log" 2>&1
 echo "afl-fuzz: exit $?"
