@@ -7,7 +7,9 @@
  * The sequence comes from a byte stream: a seeded generator (-s SEED
  * -n COUNT) or a file (-i FILE, what the fuzzer hands over).  Each byte
  * is one choice, so the same bytes make the same requests on any kernel,
- * and -c FILE writes the generator's bytes out as a fuzzer seed.
+ * and -c FILE writes the generator's bytes out as a fuzzer seed.  A file
+ * that begins with "NLRAW1" holds netlink messages as clients sent them
+ * instead (see run_raw()).
  *
  * The sequence is cut into episodes that start from a known state (every
  * helper it registered deleted; before traffic, conntrack and
@@ -1368,9 +1370,130 @@ static int setup_traffic(void)
 	return 0;
 }
 
+/*
+ * Raw messages: an input that begins with RAW_MAGIC is not decoded into
+ * generated requests but holds netlink messages as a client sent them
+ * (tests/progs/fuzz-seeds.sh records what nfct and conntrackd send), each
+ * as a record: a target byte, a length (16 bits, big endian), the bytes.
+ * Target 0 goes to the request socket.  Target 1 is a verdict (with -t):
+ * a packet of a new flow is queued to "dq" first, and the message's queue
+ * number and NFQA_VERDICT_HDR id become that packet's.  The message's
+ * nlmsg_len is the record's length and NLM_F_ACK is set, so that every
+ * message is answered.
+ *
+ * Each raw input is one episode from the usual known state:
+ *
+ *   W N.K target=T type=SUBSYS/MSG len=L -> RES (+M messages)
+ */
+#define RAW_MAGIC	"NLRAW1"
+
+static bool raw_input(void)
+{
+	return !src.gen && src.len >= sizeof(RAW_MAGIC) - 1 &&
+	       !memcmp(src.buf, RAW_MAGIC, sizeof(RAW_MAGIC) - 1);
+}
+
+static void count_reply(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	++*(unsigned int *)data;
+}
+
+/* the verdict header of raw message R, if it has one at the top level */
+static struct nfqnl_msg_verdict_hdr *raw_verdict_hdr(struct req *r)
+{
+	struct nlattr *a;
+
+	if (r->nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg))
+		return NULL;
+	mnl_attr_for_each(a, r->nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFQA_VERDICT_HDR &&
+		    mnl_attr_get_payload_len(a) >=
+		    sizeof(struct nfqnl_msg_verdict_hdr))
+			return mnl_attr_get_payload(a);
+	return NULL;
+}
+
+static void run_raw(void)
+{
+	static struct req r;
+	struct timeval tv = { .tv_sec = 5 };
+
+	/* an answer that never comes fails the message, not the run */
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
+		   sizeof(tv));
+	if (traffic)
+		setsockopt(mnl_socket_get_fd(qnl), SOL_SOCKET, SO_RCVTIMEO,
+			   &tv, sizeof(tv));
+	src.pos = sizeof(RAW_MAGIC) - 1;
+	episode++;
+	printf("E %u raw\n", episode);
+	reset_helpers();
+	print_state(true);
+	while (src.pos + 3 <= src.len) {
+		unsigned int target = byte(), len = byte() << 8, replies = 0;
+		struct nfqnl_msg_verdict_hdr *vh;
+		struct nfgenmsg *nfg;
+		struct queued q;
+		int ret;
+
+		len |= byte();
+		if (len > src.len - src.pos)
+			len = src.len - src.pos;
+		memset(r.buf, 0, sizeof(r.buf));
+		memcpy(r.buf, src.buf + src.pos,
+		       len < sizeof(r.buf) ? len : sizeof(r.buf));
+		src.pos += len;
+		if (len > sizeof(r.buf))
+			len = sizeof(r.buf);
+		if (len < NLMSG_HDRLEN)
+			len = NLMSG_HDRLEN;
+		r.nlh = (struct nlmsghdr *)r.buf;
+		r.nlh->nlmsg_len = len;
+		requests++;
+		snprintf(r.desc, sizeof(r.desc),
+			 "W %u.%u target=%u type=%u/%u len=%u", episode,
+			 requests, target & 1, r.nlh->nlmsg_type >> 8,
+			 r.nlh->nlmsg_type & 0xff, len);
+		if (target & 1) {
+			if (!traffic) {
+				printf("%s -> skipped (no traffic)\n", r.desc);
+				continue;
+			}
+			flush_tables();
+			send_udp(cli, DPORT, message, sizeof(message) - 1);
+			if (!next_queued(&q, must_wait)) {
+				printf("Q none\n%s -> skipped\n", r.desc);
+				continue;
+			}
+			nfg = mnl_nlmsg_get_payload(r.nlh);
+			nfg->res_id = htons(QNUM);
+			vh = raw_verdict_hdr(&r);
+			if (vh)
+				vh->id = htonl(q.id);
+			ret = verdict(&r);
+			printf("%s -> %s\n", r.desc, errname(ret));
+			if (ret)
+				accept_packet(&q);
+			pump(may_wait);
+			print_delivered(srv, "5000");
+			print_tables();
+			continue;
+		}
+		ret = talk(&r, count_reply, &replies);
+		printf("%s -> %s (+%u messages)\n", r.desc, errname(ret),
+		       replies);
+		print_state(false);
+	}
+}
+
 /* Run the sequence until COUNT requests (or the input's end) */
 static void run(unsigned long count)
 {
+	if (raw_input()) {
+		run_raw();
+		return;
+	}
 	while (requests < count && input_left()) {
 		unsigned int k, n;
 
