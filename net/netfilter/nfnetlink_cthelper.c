@@ -8,10 +8,13 @@
  * helper's nfnetlink_queue, where a userspace process parses the protocol
  * and answers with a verdict that may carry the helper's private data and
  * new expectations (the ctnetlink glue of nfnetlink_queue).  Conntrack
- * completes the packet when the verdict reinjects it.
+ * completes the packet when the verdict reinjects it.  A helper may give a
+ * classic BPF filter that keeps the packets its daemon does not need out
+ * of the queue.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/filter.h>
 #include <linux/hash.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
@@ -62,12 +65,31 @@ struct nfnl_cthelper_stats {
 	struct u64_stats_sync		syncp;
 };
 
+/* NFCTH_FILTER: the program as the checker took it, and as given, for
+ * GET.  Replaced whole by an update; freed after a grace period.
+ */
+struct nfnl_cthelper_filter {
+	struct bpf_prog			*prog;
+	struct rcu_head			rcu;
+	unsigned int			len;
+	struct sock_filter		insns[] __counted_by(len);
+};
+
+/* Instructions a filter may have: it must fit a GET reply with the rest of
+ * the helper, and a protocol's test needs few (the FTP filter of the
+ * documentation has 13).
+ */
+#define NFNL_CTHELPER_FILTER_MAX	256
+#define NFNL_CTHELPER_FILTER_BYTES	\
+	(NFNL_CTHELPER_FILTER_MAX * sizeof(struct sock_filter))
+
 struct nfnl_cthelper {
 	struct list_head		list;
 	struct hlist_node		hnode;
 	struct nf_conntrack_helper	helper;
 	struct nf_conntrack_expect_policy policy[NF_CT_MAX_EXPECT_CLASSES];
 	struct nfnl_cthelper_stats __percpu *stats;
+	struct nfnl_cthelper_filter __rcu *filter;
 	u16				queue_num;
 	/* being unregistered, see nfnl_cthelper_unregister() */
 	struct list_head		dying_list;
@@ -93,8 +115,26 @@ static void nfnl_cthelper_account(struct nf_conntrack_helper *helper,
 	put_cpu_ptr(nfnl_cthelper(helper)->stats);
 }
 
+static void nfnl_cthelper_filter_free(struct nfnl_cthelper_filter *filter)
+{
+	if (!filter)
+		return;
+
+	bpf_prog_destroy(filter->prog);
+	kfree(filter);
+}
+
+static void nfnl_cthelper_filter_free_rcu(struct rcu_head *head)
+{
+	nfnl_cthelper_filter_free(container_of(head,
+					       struct nfnl_cthelper_filter,
+					       rcu));
+}
+
+/* No reader is left: the helper is unreachable and a grace period passed */
 static void nfnl_cthelper_free(struct nfnl_cthelper *h)
 {
+	nfnl_cthelper_filter_free(rcu_dereference_protected(h->filter, true));
 	free_percpu(h->stats);
 	kfree(h);
 }
@@ -198,11 +238,16 @@ static bool nfnl_cthelper_has_payload(const struct sk_buff *skb,
  * that NAT may have to adjust: a verdict may change a queued segment's
  * length, and the segments after it must not overtake it, or they would
  * leave with unadjusted sequence numbers.
+ *
+ * A helper's filter keeps out of the queue the packets for which it
+ * returns zero, with the same exception.  It reads the packet from its
+ * network header, where skb->data is in every hook that runs helpers.
  */
 static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 			       struct nf_conn *ct,
 			       enum ip_conntrack_info ctinfo)
 {
+	const struct nfnl_cthelper_filter *filter;
 	struct nf_conntrack_helper *helper;
 	enum nf_queue_state state;
 	struct nfnl_cthelper *h;
@@ -221,6 +266,13 @@ static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 		return NF_ACCEPT;
 
 	h = nfnl_cthelper(helper);
+	filter = rcu_dereference(h->filter);
+	if (filter && !nfct_seqadj(ct) &&
+	    !bpf_prog_run_save_cb(filter->prog, skb)) {
+		nfnl_cthelper_account(helper, NF_CT_HELPER_ACCT_FILTERED);
+		return NF_ACCEPT;
+	}
+
 	queue = READ_ONCE(h->queue_num);
 	state = nf_queue_state(nf_ct_net(ct), queue);
 	if (state == NF_QUEUE_ROOM ||
@@ -311,6 +363,7 @@ static const struct nla_policy nfnl_cthelper_policy[NFCTH_MAX + 1] = {
 		.type		= NLA_REJECT,
 		.reject_message	= "counters are read only",
 	},
+	[NFCTH_FILTER]		= { .type = NLA_BINARY },
 };
 
 /* NL_REQ_ATTR_CHECK() for the top level: the macro wants a writable
@@ -335,6 +388,7 @@ struct nfnl_cthelper_req {
 	u32 data_len;
 	u32 status;
 	u32 flags;		/* NFCTH_F_* */
+	const struct nlattr *filter;	/* NFCTH_FILTER, its length checked */
 };
 
 static int nfnl_cthelper_parse_name(const struct nlattr *attr,
@@ -519,6 +573,62 @@ static int nfnl_cthelper_parse(struct nfnl_cthelper_req *req,
 	/* the policy refused unknown bits */
 	if (tb[NFCTH_FLAGS])
 		req->flags = ntohl(nla_get_be32(tb[NFCTH_FLAGS]));
+
+	/* the program itself is checked when it is built */
+	if (tb[NFCTH_FILTER]) {
+		unsigned int len = nla_len(tb[NFCTH_FILTER]);
+
+		if (len % sizeof(struct sock_filter)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_FILTER],
+					    "filter is not a whole number of instructions");
+			return -EINVAL;
+		}
+		if (len > NFNL_CTHELPER_FILTER_BYTES) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_FILTER],
+					    "filter longer than 256 instructions");
+			return -EINVAL;
+		}
+		req->filter = tb[NFCTH_FILTER];
+	}
+	return 0;
+}
+
+/* The filter of @attr, whose length nfnl_cthelper_parse() checked; none
+ * (NULL) when it is empty.  The classic BPF checker refuses what socket
+ * filters refuse.  Charged to the caller's memory cgroup, as socket
+ * filters are.
+ */
+static int nfnl_cthelper_filter_create(const struct nlattr *attr,
+				       struct nfnl_cthelper_filter **filter,
+				       struct netlink_ext_ack *extack)
+{
+	unsigned int len = nla_len(attr) / sizeof(struct sock_filter);
+	struct nfnl_cthelper_filter *f;
+	struct sock_fprog_kern fprog;
+	int err;
+
+	*filter = NULL;
+	if (!len)
+		return 0;
+
+	f = kmalloc(struct_size(f, insns, len), GFP_KERNEL_ACCOUNT);
+	if (!f)
+		return -ENOMEM;
+
+	f->len = len;
+	memcpy(f->insns, nla_data(attr), len * sizeof(f->insns[0]));
+	fprog.len = len;
+	fprog.filter = f->insns;
+	err = bpf_prog_create(&f->prog, &fprog);
+	if (err < 0) {
+		kfree(f);
+		if (err == -EINVAL)
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "filter refused by the classic BPF checker");
+		return err;
+	}
+
+	*filter = f;
 	return 0;
 }
 
@@ -610,9 +720,10 @@ static int nfnl_cthelper_create(struct net *net,
 				struct netlink_ext_ack *extack)
 {
 	struct nfnl_cthelper_net *cnet = nfnl_cthelper_pernet(net);
+	struct nfnl_cthelper_filter *filter = NULL;
 	struct nf_conntrack_helper *helper;
 	struct nfnl_cthelper *h;
-	int cpu;
+	int cpu, err;
 
 	if (nfnl_cthelper_missing(extack, tb, NFCTH_POLICY) ||
 	    nfnl_cthelper_missing(extack, tb, NFCTH_PRIV_DATA_LEN))
@@ -635,9 +746,18 @@ static int nfnl_cthelper_create(struct net *net,
 		return -EBUSY;
 	}
 
+	if (req->filter) {
+		err = nfnl_cthelper_filter_create(req->filter, &filter, extack);
+		if (err < 0)
+			return err;
+	}
+
 	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
-	if (!h)
+	if (!h) {
+		nfnl_cthelper_filter_free(filter);
 		return -ENOMEM;
+	}
+	RCU_INIT_POINTER(h->filter, filter);
 
 	h->stats = alloc_percpu_gfp(struct nfnl_cthelper_stats,
 				    GFP_KERNEL_ACCOUNT);
@@ -674,9 +794,9 @@ static int nfnl_cthelper_create(struct net *net,
 	return 0;
 }
 
-/* Update an existing helper: queue, status, and the limits of its classes.
- * What conntracks and expectations already depend on (number and names of
- * the classes, private data length) cannot change.
+/* Update an existing helper: queue, status, flags, filter, and the limits
+ * of its classes.  What conntracks and expectations already depend on
+ * (number and names of the classes, private data length) cannot change.
  */
 static int nfnl_cthelper_update(struct nfnl_cthelper *h,
 				const struct nfnl_cthelper_req *req,
@@ -684,7 +804,9 @@ static int nfnl_cthelper_update(struct nfnl_cthelper *h,
 				struct netlink_ext_ack *extack)
 {
 	struct nf_conntrack_helper *helper = &h->helper;
+	struct nfnl_cthelper_filter *filter = NULL;
 	unsigned int i, flags;
+	int err;
 
 	if (tb[NFCTH_PRIV_DATA_LEN] && req->data_len != helper->data_len) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_PRIV_DATA_LEN],
@@ -705,6 +827,12 @@ static int nfnl_cthelper_update(struct nfnl_cthelper *h,
 				return -EBUSY;
 			}
 		}
+	}
+
+	if (req->filter) {
+		err = nfnl_cthelper_filter_create(req->filter, &filter, extack);
+		if (err < 0)
+			return err;
 	}
 
 	/* Checked; nothing below fails. */
@@ -729,6 +857,13 @@ static int nfnl_cthelper_update(struct nfnl_cthelper *h,
 		flags |= nfnl_cthelper_flags_from_uapi(req->flags);
 	}
 	WRITE_ONCE(helper->flags, flags);
+
+	if (req->filter) {
+		filter = rcu_replace_pointer(h->filter, filter,
+					     nfnl_cthelper_lockdep_held());
+		if (filter)
+			call_rcu(&filter->rcu, nfnl_cthelper_filter_free_rcu);
+	}
 	return 0;
 }
 
@@ -790,6 +925,7 @@ static int nfnl_cthelper_fill_stats(struct sk_buff *skb,
 		[NF_CT_HELPER_ACCT_DROPPED]	= NFCTH_STATS_DROPPED,
 		[NF_CT_HELPER_ACCT_VERDICT]	= NFCTH_STATS_VERDICTS,
 		[NF_CT_HELPER_ACCT_EXPECTED]	= NFCTH_STATS_EXPECTED,
+		[NF_CT_HELPER_ACCT_FILTERED]	= NFCTH_STATS_FILTERED,
 	};
 	u64 sum[__NF_CT_HELPER_ACCT_MAX] = {};
 	struct nlattr *nest;
@@ -822,6 +958,22 @@ static int nfnl_cthelper_fill_stats(struct sk_buff *skb,
 	}
 
 	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* under the nfnl mutex (GET) or RCU (dumps) */
+static int nfnl_cthelper_fill_filter(struct sk_buff *skb,
+				     const struct nfnl_cthelper *h)
+{
+	const struct nfnl_cthelper_filter *filter;
+
+	filter = rcu_dereference_check(h->filter,
+				       nfnl_cthelper_lockdep_held());
+	if (filter &&
+	    nla_put(skb, NFCTH_FILTER, filter->len * sizeof(filter->insns[0]),
+		    filter->insns))
+		return -EMSGSIZE;
+
 	return 0;
 }
 
@@ -875,7 +1027,8 @@ static int nfnl_cthelper_fill(struct sk_buff *skb, u32 portid, u32 seq,
 	    nla_put_be32(skb, NFCTH_STATUS, htonl(status)) ||
 	    nla_put_be32(skb, NFCTH_FLAGS,
 			 htonl(nfnl_cthelper_flags_to_uapi(hflags))) ||
-	    nfnl_cthelper_fill_stats(skb, h) < 0)
+	    nfnl_cthelper_fill_stats(skb, h) < 0 ||
+	    nfnl_cthelper_fill_filter(skb, h) < 0)
 		goto cancel;
 
 	nlmsg_end(skb, nlh);
@@ -1366,7 +1519,7 @@ static void __exit nfnl_cthelper_exit(void)
 	nf_ct_helper_netns_unregister(&nfnl_cthelper_netns);
 	synchronize_rcu();	/* nfnl_cthelper_netns_find() */
 	unregister_pernet_subsys(&nfnl_cthelper_net_ops);
-	rcu_barrier();	/* nfnl_cthelper_free_rcu() */
+	rcu_barrier();	/* nfnl_cthelper_free_rcu(), ..._filter_free_rcu() */
 }
 
 module_init(nfnl_cthelper_init);

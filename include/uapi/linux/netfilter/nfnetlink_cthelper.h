@@ -24,6 +24,7 @@ enum nfnl_cthelper_type {
 	NFCTH_STATUS,		/* __be32: NFCT_HELPER_STATUS_* */
 	NFCTH_FLAGS,		/* __be32: NFCTH_F_* */
 	NFCTH_STATS,		/* nested: enum nfnl_cthelper_stats_type */
+	NFCTH_FILTER,		/* struct sock_filter[], see below */
 	__NFCTH_MAX
 };
 
@@ -40,6 +41,15 @@ enum nfnl_cthelper_type {
  */
 #define NFCTH_F_PAYLOAD_ONLY	(1 << 1)
 
+/* NFCTH_FILTER: a classic BPF program (struct sock_filter, as for
+ * SO_ATTACH_FILTER and xt_bpf), at most 256 instructions, that picks the
+ * packets the helper queues.  It sees each packet the helper would queue
+ * from its network header: a non-zero result queues the packet, zero lets
+ * it through without a round trip to userspace.  An empty NFCTH_FILTER in
+ * an update removes the filter.  Not applied to flows that NAT may have to
+ * adjust, as for NFCTH_F_PAYLOAD_ONLY.
+ */
+
 /* NFCTH_STATS, in GET and dump replies only: what became of the packets of
  * the helper's flows since it was registered.
  */
@@ -51,6 +61,7 @@ enum nfnl_cthelper_stats_type {
 	NFCTH_STATS_VERDICTS,	/* __be64: verdicts received */
 	NFCTH_STATS_EXPECTED,	/* __be64: expectations created by verdicts */
 	NFCTH_STATS_PAD,
+	NFCTH_STATS_FILTERED,	/* __be64: passed unqueued by NFCTH_FILTER */
 	__NFCTH_STATS_MAX
 };
 

@@ -18,7 +18,10 @@
  * expectations, -S never answer, -H FILE hold packets until FILE exists
  * then answer them all (with -R last first, with -T from two threads at
  * once), -V the verdict, -B send a malformed NFQA_CT, -M mangle, -O
- * fail-open queue, -L queue length, -x exit after N packets.
+ * fail-open queue, -L queue length, -x exit after N packets, -F also
+ * read FTP's passive mode replies from the server ("227 ... (h1,h2,h3,h4,
+ * p1,p2)") and expect the client's data connection to the port they give,
+ * as the kernel's FTP helper does.
  *
  * Control mode sends one NEW, GET or DEL message built from its arguments,
  * possibly malformed, and prints the result; "verdict" sends one verdict
@@ -43,6 +46,7 @@
 #include <sys/time.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/filter.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
@@ -59,21 +63,23 @@
 #define UDP_SEGMENT 103
 #endif
 
-/* Older installed headers: the attributes appended for the fail policy and
- * the counters.
+/* Older installed headers: the attributes appended for the fail policy,
+ * the counters and the filter.
  */
 #ifndef NFCTH_F_FAIL_CLOSED
 #define NFCTH_F_FAIL_CLOSED	0x1
 #define NFCTH_FLAGS		(NFCTH_STATUS + 1)
 #define NFCTH_STATS		(NFCTH_STATUS + 2)
+#define NFCTH_FILTER		(NFCTH_STATUS + 3)
 #define NFCTH_STATS_QUEUED	1
 #define NFCTH_STATS_BYPASSED	2
 #define NFCTH_STATS_DROPPED	3
 #define NFCTH_STATS_VERDICTS	4
 #define NFCTH_STATS_EXPECTED	5
-#define NFCTH_STATS_MAX		6
+#define NFCTH_STATS_FILTERED	7
+#define NFCTH_STATS_MAX		7
 #undef NFCTH_MAX
-#define NFCTH_MAX		NFCTH_STATS
+#define NFCTH_MAX		NFCTH_FILTER
 #endif
 #ifndef NFCTH_F_PAYLOAD_ONLY
 #define NFCTH_F_PAYLOAD_ONLY	0x2
@@ -92,6 +98,7 @@ static void show_usage(void)
 		"usage: nf_cthelper helper [-q QUEUE] [-n NAME] [-p tcp|udp]\n"
 		"         [-f inet|inet6] [-r [-P]] [-c CLASS] [-S] [-M] [-B]\n"
 		"         [-V VERDICT] [-x N] [-O] [-L MAXLEN] [-H FILE [-R] [-T]]\n"
+		"         [-F]\n"
 		"       nf_cthelper verdict QUEUE ID VERDICT\n"
 		"       nf_cthelper ctnew HELPER SPORT\n"
 		"       nf_cthelper ctflow HELPER tcp|udp SRC SPORT DST DPORT\n"
@@ -104,6 +111,7 @@ static void show_usage(void)
 		"         [ATTR...]\n"
 		"ATTR: name=S name-raw=HEXBYTES tuple=L3:L4 tuple-l3=L3 tuple-l4=L4\n"
 		"      tuple-short queue=N privlen=N status=N flags=N stats-attr\n"
+		"      filter=[words:W,...|N,CODE JT JF K,...]\n"
 		"      policy=NUM[:NAME/MAX/TIMEOUT]... policy-empty policy-garbage\n"
 		"      unknown=TYPE raw=TYPE:HEXBYTES\n");
 	exit(2);
@@ -128,10 +136,10 @@ static struct nlmsghdr *nfnl_hdr(char *buf, int subsys, int type,
 /* Attribute names of an nfnetlink_cthelper request, by nesting level */
 enum { LVL_TOP, LVL_TUPLE, LVL_POLICY, LVL_POLICY_SET, LVL_STATS, LVL_NONE };
 
-static const char *const cth_names[][9] = {
+static const char *const cth_names[][10] = {
 	[LVL_TOP] = { NULL, "NFCTH_NAME", "NFCTH_TUPLE", "NFCTH_QUEUE_NUM",
 		      "NFCTH_POLICY", "NFCTH_PRIV_DATA_LEN", "NFCTH_STATUS",
-		      "NFCTH_FLAGS", "NFCTH_STATS" },
+		      "NFCTH_FLAGS", "NFCTH_STATS", "NFCTH_FILTER" },
 	[LVL_TUPLE] = { NULL, "NFCTH_TUPLE_L3PROTONUM",
 			"NFCTH_TUPLE_L4PROTONUM" },
 	[LVL_POLICY] = { NULL, "NFCTH_POLICY_SET_NUM", "NFCTH_POLICY_SET1",
@@ -164,7 +172,7 @@ static void put_attr_name(char *out, size_t size, bool cth, int level,
 	size_t len = strlen(out);
 	const char *name = NULL;
 
-	if (cth && level < LVL_STATS && type < 9)
+	if (cth && level < LVL_STATS && type < 10)
 		name = cth_names[level][type];
 	if (name)
 		snprintf(out + len, size - len, "%s%s", len ? "/" : "", name);
@@ -295,6 +303,92 @@ static int hex_put(struct nlmsghdr *nlh, int type, const char *hex)
 	return 0;
 }
 
+/*
+ * filter=words:W[,W...]: a program that queues the packets whose payload
+ * (TCP or UDP, over IPv4 or IPv6 without extension headers) begins with
+ * one of the 4-byte words W and lets the others through; the packet starts
+ * at its network header.  A packet with less payload fails its load, which
+ * ends the program with 0.
+ */
+static unsigned int words_filter(struct sock_filter *f, const char *spec)
+{
+	char buf[256], *tok, *save;
+	unsigned int n = 0, nw = 0, i;
+	uint32_t w[32];
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (tok = strtok_r(buf, ",", &save); tok && nw < 32;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (strlen(tok) != 4)
+			return 0;
+		w[nw++] = (uint32_t)(uint8_t)tok[0] << 24 |
+			  (uint8_t)tok[1] << 16 | (uint8_t)tok[2] << 8 |
+			  (uint8_t)tok[3];
+	}
+	/* 0: IP version */
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 4);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+					      6, 3, 0);
+	/* 3: IPv4: A = protocol, X = header length */
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 2, 0, 0);
+	/* 6: IPv6: A = next header, X = 40 */
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LDX | BPF_IMM, 40);
+	/* 8: X = payload offset: after the TCP header's data offset... */
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+					      IPPROTO_UDP, 6, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_IND, 12);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 2);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x3c);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_ADD | BPF_X, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 3, 0, 0);
+	/* 15: ... or after the 8 bytes of UDP's */
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TXA, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 8);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+	/* 18: the payload's first word against each W */
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_IND, 0);
+	for (i = 0; i < nw; i++)
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						      w[i], nw - i, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 1);
+	return n;
+}
+
+/* filter=: NFCTH_FILTER; empty (no program), words:... (words_filter()) or
+ * bytecode as tcpdump -ddd and iptables -m bpf --bytecode write it:
+ * "N,CODE JT JF K,..." (N instructions; any N is sent, as given).
+ */
+static int put_filter(struct nlmsghdr *nlh, const char *v)
+{
+	static struct sock_filter f[1024];
+	unsigned int n = 0, want, code, jt, jf, k;
+	const char *p;
+
+	if (!strncmp(v, "words:", 6)) {
+		n = words_filter(f, v + 6);
+		if (!n)
+			return -1;
+	} else if (*v) {
+		want = strtoul(v, NULL, 10);
+		for (p = strchr(v, ','); p && n < 1024; p = strchr(p, ',')) {
+			p++;
+			if (sscanf(p, "%u %u %u %u", &code, &jt, &jf, &k) != 4)
+				return -1;
+			f[n++] = (struct sock_filter){ code, jt, jf, k };
+		}
+		if (n != want)
+			return -1;
+	}
+	mnl_attr_put(nlh, NFCTH_FILTER, n * sizeof(f[0]), f);
+	return 0;
+}
+
 /* policy=NUM[:NAME/MAX/TIMEOUT]... ; missing sets are simply not sent. */
 static int put_policy(struct nlmsghdr *nlh, const char *spec)
 {
@@ -369,6 +463,8 @@ static int put_ctl_attr(struct nlmsghdr *nlh, const char *arg)
 		mnl_attr_put_u32(nlh, NFCTH_STATUS, htonl(strtoul(v, NULL, 0)));
 	} else if (!strncmp(arg, "flags=", 6)) {
 		mnl_attr_put_u32(nlh, NFCTH_FLAGS, htonl(strtoul(v, NULL, 0)));
+	} else if (!strncmp(arg, "filter=", 7)) {
+		return put_filter(nlh, v);
 	} else if (!strcmp(arg, "stats-attr")) {
 		nest = mnl_attr_nest_start(nlh, NFCTH_STATS);
 		mnl_attr_put_u64(nlh, NFCTH_STATS_QUEUED, 0);
@@ -426,13 +522,15 @@ static void print_stats(const char *name, const struct nlattr *attr)
 	       be64_attr(ts[NFCTH_STATS_QUEUED]),
 	       be64_attr(ts[NFCTH_STATS_BYPASSED]),
 	       be64_attr(ts[NFCTH_STATS_DROPPED]));
-	printf("verdicts=%llu expected=%llu\n",
+	printf("verdicts=%llu expected=%llu filtered=%llu\n",
 	       be64_attr(ts[NFCTH_STATS_VERDICTS]),
-	       be64_attr(ts[NFCTH_STATS_EXPECTED]));
+	       be64_attr(ts[NFCTH_STATS_EXPECTED]),
+	       be64_attr(ts[NFCTH_STATS_FILTERED]));
 }
 
 /* One line per helper, stable for diffs: name l3 l4 queue status privlen
- * classes [name/max/timeout]... [flags=N when not 0]
+ * classes [name/max/timeout]... [flags=N when not 0] [filter=BYTECODE, as
+ * filter= takes it]
  */
 static int print_helper(const struct nlmsghdr *nlh)
 {
@@ -471,6 +569,17 @@ static int print_helper(const struct nlmsghdr *nlh)
 	}
 	if (be32_attr(tb[NFCTH_FLAGS]))
 		printf(" flags=%u", be32_attr(tb[NFCTH_FLAGS]));
+	if (tb[NFCTH_FILTER]) {
+		const struct sock_filter *f;
+		size_t n;
+
+		f = mnl_attr_get_payload(tb[NFCTH_FILTER]);
+		n = mnl_attr_get_payload_len(tb[NFCTH_FILTER]) / sizeof(*f);
+		printf(" filter=%zu", n);
+		for (i = 0; i < n; i++)
+			printf(",%u %u %u %u", f[i].code, f[i].jt, f[i].jf,
+			       f[i].k);
+	}
 	printf("\n");
 	return MNL_CB_OK;
 }
@@ -565,6 +674,7 @@ struct opts {
 	bool parallel;		/* ... from two threads at once */
 	bool fail_open;
 	bool payload_only;	/* -r: register with NFCTH_F_PAYLOAD_ONLY */
+	bool ftp;		/* -F: FTP's 227 replies */
 	unsigned int maxlen;
 	int verdict;
 	unsigned int class;
@@ -854,18 +964,33 @@ static void put_tuple(struct nlmsghdr *nlh, int type, const struct pkt *p,
 	mnl_attr_nest_end(nlh, t);
 }
 
-/* ARG is what follows "EXPECT ": a port, then maybe a helper's name */
-static void put_expect(struct nlmsghdr *nlh, const struct opts *o,
-		       const struct pkt *p, const char *arg)
+/* NFQA_EXP: a flow from SRC to DST's PORT, helped by HELPER if not empty */
+static void put_exp(struct nlmsghdr *nlh, const struct opts *o,
+		    const struct pkt *p, const uint8_t *src,
+		    const uint8_t *dst, uint16_t port, const char *helper)
 {
 	static const uint8_t ones[16] = {
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	uint8_t proto = p->l3 == 4 ? p->payload[9] : p->payload[6];
+	struct nlattr *nest;
+
+	nest = mnl_attr_nest_start(nlh, NFQA_EXP);
+	put_tuple(nlh, CTA_EXPECT_TUPLE, p, src, dst, proto, 0, port);
+	put_tuple(nlh, CTA_EXPECT_MASK, p, ones, ones, 0xff, 0, 0xffff);
+	mnl_attr_put_u32(nlh, CTA_EXPECT_CLASS, htonl(o->class));
+	if (helper[0])
+		mnl_attr_put_strz(nlh, CTA_EXPECT_HELP_NAME, helper);
+	mnl_attr_nest_end(nlh, nest);
+}
+
+/* ARG is what follows "EXPECT ": a port, then maybe a helper's name */
+static void put_expect(struct nlmsghdr *nlh, const struct opts *o,
+		       const struct pkt *p, const char *arg)
+{
 	const char *end = (const char *)p->payload + p->len;
 	uint16_t port = 0;
 	char helper[16] = "";
-	struct nlattr *nest;
 	unsigned int i = 0;
 
 	while (arg < end && isdigit((unsigned char)*arg))
@@ -875,14 +1000,33 @@ static void put_expect(struct nlmsghdr *nlh, const struct opts *o,
 		     isgraph((unsigned char)arg[i]); i++)
 			helper[i] = arg[i];
 
-	nest = mnl_attr_nest_start(nlh, NFQA_EXP);
 	/* from the client (this packet's source) to the server's port */
-	put_tuple(nlh, CTA_EXPECT_TUPLE, p, p->src, p->dst, proto, 0, port);
-	put_tuple(nlh, CTA_EXPECT_MASK, p, ones, ones, 0xff, 0, 0xffff);
-	mnl_attr_put_u32(nlh, CTA_EXPECT_CLASS, htonl(o->class));
-	if (helper[0])
-		mnl_attr_put_strz(nlh, CTA_EXPECT_HELP_NAME, helper);
-	mnl_attr_nest_end(nlh, nest);
+	put_exp(nlh, o, p, p->src, p->dst, port, helper);
+}
+
+/* -F: a "227 " reply that begins the payload, "(h1,h2,h3,h4,p1,p2)" in
+ * it: the client (this packet's destination) may connect to the server's
+ * port p1 * 256 + p2
+ */
+static void put_pasv(struct nlmsghdr *nlh, const struct opts *o,
+		     const struct pkt *p)
+{
+	const char *s = (const char *)p->payload + p->dataoff;
+	const char *end = (const char *)p->payload + p->len;
+	unsigned int v[6] = {}, i;
+
+	if (end - s < 4 || memcmp(s, "227 ", 4))
+		return;
+	while (s < end && *s != '(')
+		s++;
+	for (i = 0, s++; i < 6 && s < end; i++, s++) {
+		while (s < end && isdigit((unsigned char)*s))
+			v[i] = v[i] * 10 + *s++ - '0';
+		if (s >= end || *s != (i < 5 ? ',' : ')'))
+			return;
+	}
+	if (i == 6 && v[4] < 256 && v[5] < 256)
+		put_exp(nlh, o, p, p->dst, p->src, v[4] << 8 | v[5], "");
 }
 
 static int send_verdict(const struct opts *o, struct pkt *p)
@@ -901,8 +1045,11 @@ static int send_verdict(const struct opts *o, struct pkt *p)
 	mnl_attr_put(nlh, NFQA_VERDICT_HDR, sizeof(vh), &vh);
 
 	/* the toy protocol is spoken by the client only */
-	if (p->ctinfo >= IP_CT_IS_REPLY_CTINFO)
+	if (p->ctinfo >= IP_CT_IS_REPLY_CTINFO) {
+		if (o->ftp)
+			put_pasv(nlh, o, p);
 		goto send;
+	}
 
 	priv = find_word(p, "DATA ");
 	if (priv) {
@@ -1090,7 +1237,7 @@ static void parse_helper_opts(int argc, char *argv[], struct opts *o)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "q:n:p:f:rPc:SMBV:x:OL:H:RT")) != -1) {
+	while ((opt = getopt(argc, argv, "q:n:p:f:rPc:SMBV:x:OL:H:RTF")) != -1) {
 		switch (opt) {
 		case 'q':
 			o->queue = atoi(optarg);
@@ -1146,6 +1293,9 @@ static void parse_helper_opts(int argc, char *argv[], struct opts *o)
 			break;
 		case 'T':
 			o->parallel = true;
+			break;
+		case 'F':
+			o->ftp = true;
 			break;
 		case 'L':
 			o->maxlen = atoi(optarg);

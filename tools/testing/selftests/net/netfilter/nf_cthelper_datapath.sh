@@ -289,7 +289,7 @@ EOF
 # with the queue full.
 test_policy()
 {
-	local q v e b d out
+	local q v e b d f out
 
 	# every packet of a control connection goes to the daemon and comes
 	# back; its command creates one expectation
@@ -327,6 +327,42 @@ test_policy()
 	wait %%
 	stop_helper
 	ctl new name=toy tuple=2:6 flags=0 >/dev/null
+
+	# a filter: the daemon sees the segments that start with EXPE (the
+	# command and the server's echo of it) and nothing else, the others
+	# pass in the kernel, counted; the command still creates its
+	# expectation
+	ctl new name=toy tuple=2:6 filter=words:EXPE >/dev/null
+	start_helper -n toy -q 0
+	q=$(stat toy 2:6 queued)
+	v=$(stat toy 2:6 verdicts)
+	f=$(stat toy 2:6 filtered)
+	control 10.0.1.1 "DATA secret43"
+	control 10.0.1.1 "EXPECT 3011" &
+	out=
+	slowwait 30 has_expect dport=3011 && connects 10.0.1.1 3011 && out=in
+	wait %%
+	if [ "$out" = in ] && slowwait 10 all_answered toy 2:6 $((q - v)) &&
+	   [ "$(grep -c '^packet' "$HOUT")" -eq 2 ] &&
+	   [ "$(grep -c '^packet.* data=12 ' "$HOUT")" -eq 2 ] &&
+	   [ "$(stat toy 2:6 queued)" -eq $((q + 2)) ] &&
+	   [ "$(stat toy 2:6 filtered)" -ge $((f + 12)) ]; then
+		pass "filter-queues-matches-only"
+	else
+		fail "filter-queues-matches-only" \
+			"$(cat "$HOUT"; ctl stats name=toy tuple=2:6)"
+	fi
+	# removed: everything is queued again
+	ctl new name=toy tuple=2:6 filter= >/dev/null
+	q=$(stat toy 2:6 queued)
+	control 10.0.1.1 "DATA secret44"
+	if [ "$(stat toy 2:6 queued)" -ge $((q + 3)) ]; then
+		pass "filter-removed-queues-all"
+	else
+		fail "filter-removed-queues-all" \
+			"$(ctl stats name=toy tuple=2:6)"
+	fi
+	stop_helper
 
 	# fail-open, nobody listening: the flow passes, counted as bypassed
 	b=$(stat toy 2:6 bypassed)

@@ -226,13 +226,13 @@ table inet filter {
 	}
 }
 EOF
-	for port in 2121 2123 $(seq 3000 3010); do
+	for port in 2121 2123 $(seq 3000 3011); do
 		sx socat -t 10 "TCP6-LISTEN:$port,$opts" EXEC:cat \
 			2>/dev/null &
 	done
 	UDPSINK=$TMPD/udp
 	sx socat -u UDP-RECV:5555 "OPEN:$UDPSINK,creat,trunc" 2>/dev/null &
-	slowwait 30 listens 3010 &&
+	slowwait 30 listens 3011 &&
 	slowwait 30 sh -c "ip netns exec $srv ss -lun | grep -q ':5555 '"
 }
 

@@ -10,6 +10,17 @@ cd "$(dirname "$0")" || exit 1
 # shellcheck source=nf_cthelper_lib.sh
 source ./nf_cthelper_lib.sh
 
+# bpf_ret N: filter= bytecode of N instructions that all return 1
+bpf_ret()
+{
+	local prog=$1 i
+
+	for ((i = 0; i < $1; i++)); do
+		prog+=",6 0 0 1"
+	done
+	echo "$prog"
+}
+
 test_input()
 {
 	local want
@@ -68,6 +79,20 @@ test_input()
 		"attr NFCTH_FLAGS" new "${TOY[@]}" flags=4
 	expect_err "new-stats-read-only" 22 \
 		"attr NFCTH_STATS" new "${TOY[@]}" stats-attr
+	# NFCTH_FILTER: whole instructions, at most 256, and a program the
+	# classic BPF checker takes (one that ends in a return, whose jumps
+	# stay inside it)
+	expect_err "new-filter-partial-instruction" 22 \
+		"attr NFCTH_FILTER" new "${TOY[@]}" raw=9:060000000100000000
+	expect_err "new-filter-257-instructions" 22 \
+		"attr NFCTH_FILTER" new "${TOY[@]}" "filter=$(bpf_ret 257)"
+	expect_err "new-filter-no-return" 22 \
+		"attr NFCTH_FILTER" new "${TOY[@]}" "filter=1,0 0 0 0"
+	expect_err "new-filter-jump-out" 22 \
+		"attr NFCTH_FILTER" new "${TOY[@]}" "filter=2,21 5 0 0,6 0 0 1"
+	expect_registered "new-filter-256-instructions" \
+		"^helper toy .* filter=256,6 0 0 1,.*,6 0 0 1$" \
+		new "${TOY[@]}" "filter=$(bpf_ret 256)"
 	expect_err "get-unknown" 2 "attr NFCTH_NAME" get name=nosuchhelper
 	expect_err "del-unknown" 2 \
 		"attr NFCTH_NAME" del name=nosuchhelper tuple=2:6
@@ -114,6 +139,8 @@ test_input()
 	ctl new name=closed "$T" flags=0 >/dev/null
 	dump_has "update-to-fail-open" "^helper closed .*a/1/10$"
 	local zero="queued=0 bypassed=0 dropped=0 verdicts=0 expected=0"
+
+	zero+=" filtered=0"
 	if ctl stats name=closed "$T" | grep -qx "stats closed $zero"; then
 		pass "stats-zero-when-new"
 	else
@@ -167,6 +194,22 @@ test_lifecycle()
 	expect_err "update-privlen" 16 \
 		"attr NFCTH_PRIV_DATA_LEN" \
 		new name=toy "$T" policy=1:toy/8/30 privlen=8
+
+	# a filter: set by an update, shown as given, replaced whole (or
+	# not at all when the new one is refused), removed by an empty one
+	local prog="3,21 0 1 4,6 0 0 1,6 0 0 0"
+	expect_ok "filter-set-by-update" new name=toy "$T" "filter=$prog"
+	if ctl get name=toy "$T" | grep -q " filter=$prog$"; then
+		pass "filter-get-as-given"
+	else
+		fail "filter-get-as-given" "$(ctl get name=toy "$T")"
+	fi
+	expect_ok "filter-replaced" new name=toy "$T" "filter=1,6 0 0 1"
+	dump_has "filter-replaced-shown" "^helper toy .* filter=1,6 0 0 1$"
+	expect_err "filter-refused-keeps-old" 22 "attr NFCTH_FILTER" \
+		new name=toy "$T" "filter=1,0 0 0 0"
+	expect_ok "filter-removed" new name=toy "$T" filter=
+	dump_has "filter-removed-shown" "^helper toy .* toy/8/30$"
 
 	expect_ok "two-classes-new" \
 		new name=duo tuple=10:17 policy=2:one/4/10:two/6/20 privlen=0

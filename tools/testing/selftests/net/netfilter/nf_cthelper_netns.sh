@@ -113,13 +113,23 @@ EOF
 	cleanup_ns "$nsa" "$nsb"
 }
 
+# the unprivileged user's helper toy: every packet it queued was answered
+userns_answered()
+{
+	local st
+
+	st=$(ux "$HELPER" ctl stats name=toy "$T")
+	[ "$(sed -n 's/.* queued=\([0-9]*\) .*/\1/p' <<<"$st")" = \
+	  "$(sed -n 's/.* verdicts=\([0-9]*\) .*/\1/p' <<<"$st")" ]
+}
+
 # An unprivileged user runs a helper for its own namespaces: it registers
 # the helper, attaches it with nft and its daemon's verdict creates the
 # expectation that lets the related flow in.  It sees none of the host's
 # helpers and the host none of its.
 test_userns()
 {
-	local out uout=$TMPD/userns port SX=ux CX=ux
+	local out uout=$TMPD/userns port seen SX=ux CX=ux
 
 	if ! setpriv --reuid=65534 --regid=65534 --clear-groups \
 		unshare -Urn true 2>/dev/null; then
@@ -173,7 +183,7 @@ table inet t {
 	}
 }
 EOF
-	for port in 2121 3000; do
+	for port in 2121 3000 3001; do
 		ux socat -t 10 "TCP-LISTEN:$port,reuseaddr,fork" EXEC:cat \
 			2>/dev/null &
 		UPIDS+=($!)
@@ -189,6 +199,28 @@ EOF
 		pass "userns-related-needs-expectation"
 	fi
 	expect_lets_in userns-expectation-lets-related-in 3000 127.0.0.1 "$uout"
+
+	# the unprivileged user's filter: set, shown, and only the segment
+	# with the command reaches its daemon, which still makes the
+	# expectation
+	out=$(ux "$HELPER" ctl new name=toy "$T" filter=words:EXPE 2>&1)
+	if [ "$out" = ok ] &&
+	   ux "$HELPER" ctl get name=toy "$T" | grep -q ' filter=22,'; then
+		pass "userns-filter-set"
+	else
+		fail "userns-filter-set" "$out"
+	fi
+	# what the daemon was sent before the filter, answered first
+	slowwait 10 userns_answered
+	seen=$(grep -c '^packet' "$uout")
+	expect_lets_in userns-filter-expectation 3001 127.0.0.1 "$uout"
+	slowwait 10 userns_answered
+	out=$(grep '^packet' "$uout" | tail -n +$((seen + 1)))
+	if [ -n "$out" ] && ! grep -qv ' data=12 ' <<<"$out"; then
+		pass "userns-filter-queues-matches-only"
+	else
+		fail "userns-filter-queues-matches-only" "$out"
+	fi
 	kill -9 "${UPIDS[@]}" 2>/dev/null
 	wait "${UPIDS[@]}" 2>/dev/null
 	UPIDS=()
