@@ -242,6 +242,12 @@ static bool nfnl_cthelper_has_payload(const struct sk_buff *skb,
  * A helper's filter keeps out of the queue the packets for which it
  * returns zero, with the same exception.  It reads the packet from its
  * network header, where skb->data is in every hook that runs helpers.
+ * What payload-only queueing or the filter lets through may overtake a
+ * packet of the same flow that waits in the queue.
+ *
+ * A fail-closed helper looks at its queue first: while nobody listens,
+ * nothing passes, not even what payload-only queueing or the filter would
+ * let through, so that no flow starts without the daemon.
  */
 static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 			       struct nf_conn *ct,
@@ -252,6 +258,7 @@ static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 	enum nf_queue_state state;
 	struct nfnl_cthelper *h;
 	unsigned int queue, flags;
+	bool adjusted;
 
 	helper = rcu_dereference(nfct_help(ct)->helper);
 	if (!helper)
@@ -261,19 +268,25 @@ static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 	if (!(flags & NF_CT_HELPER_F_CONFIGURED))
 		return NF_ACCEPT;
 
-	if ((flags & NF_CT_HELPER_F_PAYLOAD_ONLY) && !nfct_seqadj(ct) &&
+	h = nfnl_cthelper(helper);
+	queue = READ_ONCE(h->queue_num);
+	if ((flags & NF_CT_HELPER_F_FAIL_CLOSED) &&
+	    nf_queue_state(nf_ct_net(ct), queue) == NF_QUEUE_ABSENT) {
+		nfnl_cthelper_account(helper, NF_CT_HELPER_ACCT_DROPPED);
+		return NF_DROP;
+	}
+
+	adjusted = nfct_seqadj(ct);
+	if ((flags & NF_CT_HELPER_F_PAYLOAD_ONLY) && !adjusted &&
 	    !nfnl_cthelper_has_payload(skb, protoff, ct))
 		return NF_ACCEPT;
 
-	h = nfnl_cthelper(helper);
 	filter = rcu_dereference(h->filter);
-	if (filter && !nfct_seqadj(ct) &&
-	    !bpf_prog_run_save_cb(filter->prog, skb)) {
+	if (filter && !adjusted && !bpf_prog_run_save_cb(filter->prog, skb)) {
 		nfnl_cthelper_account(helper, NF_CT_HELPER_ACCT_FILTERED);
 		return NF_ACCEPT;
 	}
 
-	queue = READ_ONCE(h->queue_num);
 	state = nf_queue_state(nf_ct_net(ct), queue);
 	if (state == NF_QUEUE_ROOM ||
 	    (state == NF_QUEUE_FULL && !(flags & NF_CT_HELPER_F_FAIL_CLOSED))) {
@@ -595,8 +608,9 @@ static int nfnl_cthelper_parse(struct nfnl_cthelper_req *req,
 
 /* The filter of @attr, whose length nfnl_cthelper_parse() checked; none
  * (NULL) when it is empty.  The classic BPF checker refuses what socket
- * filters refuse.  Charged to the caller's memory cgroup, as socket
- * filters are.
+ * filters refuse.  The program is charged to the caller's memory cgroup
+ * as socket filters are; a JIT image counts against the host's
+ * bpf_jit_limit, as theirs do.
  */
 static int nfnl_cthelper_filter_create(const struct nlattr *attr,
 				       struct nfnl_cthelper_filter **filter,
@@ -622,9 +636,15 @@ static int nfnl_cthelper_filter_create(const struct nlattr *attr,
 	err = bpf_prog_create(&f->prog, &fprog);
 	if (err < 0) {
 		kfree(f);
-		if (err == -EINVAL)
+		if (err == -EINVAL) {
 			NL_SET_ERR_MSG_ATTR(extack, attr,
 					    "filter refused by the classic BPF checker");
+		} else if (err != -ENOMEM) {
+			/* no JIT for it where the JIT is required */
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "filter could not be compiled");
+			err = -EOPNOTSUPP;
+		}
 		return err;
 	}
 
@@ -803,8 +823,8 @@ static int nfnl_cthelper_update(struct nfnl_cthelper *h,
 				const struct nlattr * const tb[],
 				struct netlink_ext_ack *extack)
 {
+	struct nfnl_cthelper_filter *filter = NULL, *old;
 	struct nf_conntrack_helper *helper = &h->helper;
-	struct nfnl_cthelper_filter *filter = NULL;
 	unsigned int i, flags;
 	int err;
 
@@ -846,6 +866,16 @@ static int nfnl_cthelper_update(struct nfnl_cthelper *h,
 	if (tb[NFCTH_QUEUE_NUM])
 		WRITE_ONCE(h->queue_num, req->queue_num);
 
+	/* before the flags: a helper enabled with a filter queues nothing
+	 * unfiltered
+	 */
+	if (req->filter) {
+		old = rcu_replace_pointer(h->filter, filter,
+					  nfnl_cthelper_lockdep_held());
+		if (old)
+			call_rcu(&old->rcu, nfnl_cthelper_filter_free_rcu);
+	}
+
 	flags = helper->flags;
 	if (tb[NFCTH_STATUS]) {
 		flags &= ~NF_CT_HELPER_F_CONFIGURED;
@@ -857,13 +887,6 @@ static int nfnl_cthelper_update(struct nfnl_cthelper *h,
 		flags |= nfnl_cthelper_flags_from_uapi(req->flags);
 	}
 	WRITE_ONCE(helper->flags, flags);
-
-	if (req->filter) {
-		filter = rcu_replace_pointer(h->filter, filter,
-					     nfnl_cthelper_lockdep_held());
-		if (filter)
-			call_rcu(&filter->rcu, nfnl_cthelper_filter_free_rcu);
-	}
 	return 0;
 }
 

@@ -41,13 +41,16 @@ enum nfnl_cthelper_type {
  */
 #define NFCTH_F_PAYLOAD_ONLY	(1 << 1)
 
-/* NFCTH_FILTER: a classic BPF program (struct sock_filter, as for
- * SO_ATTACH_FILTER and xt_bpf), at most 256 instructions, that picks the
- * packets the helper queues.  It sees each packet the helper would queue
- * from its network header: a non-zero result queues the packet, zero lets
- * it through without a round trip to userspace.  An empty NFCTH_FILTER in
- * an update removes the filter.  Not applied to flows that NAT may have to
- * adjust, as for NFCTH_F_PAYLOAD_ONLY.
+/* NFCTH_FILTER: a classic BPF program (struct sock_filter in host byte
+ * order, as for SO_ATTACH_FILTER and xt_bpf), at most 256 instructions,
+ * that picks the packets the helper queues.  It runs on each packet of
+ * the helper's flows, from its network header: a non-zero result queues
+ * the packet, zero lets it through without a round trip to userspace
+ * (and it may overtake a packet of the same flow that waits in the
+ * queue).  An empty NFCTH_FILTER in an update removes the filter.  Not
+ * applied to flows that NAT may have to adjust, as for
+ * NFCTH_F_PAYLOAD_ONLY; a fail-closed helper with nobody listening passes
+ * nothing.
  */
 
 /* NFCTH_STATS, in GET and dump replies only: what became of the packets of

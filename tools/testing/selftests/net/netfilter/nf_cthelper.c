@@ -1235,9 +1235,10 @@ static unsigned int release_held(const struct opts *o, uint32_t *ids,
 /* The options of helper mode, into O. */
 static void parse_helper_opts(int argc, char *argv[], struct opts *o)
 {
+	const char *optstring = "q:n:p:f:rPc:SMBV:x:OL:H:RTF";
 	int opt;
 
-	while ((opt = getopt(argc, argv, "q:n:p:f:rPc:SMBV:x:OL:H:RTF")) != -1) {
+	while ((opt = getopt(argc, argv, optstring)) != -1) {
 		switch (opt) {
 		case 'q':
 			o->queue = atoi(optarg);

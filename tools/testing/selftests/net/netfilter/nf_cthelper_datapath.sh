@@ -385,6 +385,32 @@ test_policy()
 			"$(ctl stats name=toy tuple=2:6)"
 	fi
 
+	# ... not even the handshake, which payload-only queueing or a
+	# filter would let through: no conntrack is confirmed
+	ctl new name=toy tuple=2:6 flags=3 >/dev/null
+	d=$(stat toy 2:6 dropped)
+	sx conntrack -D -p tcp --dport 2121 >/dev/null 2>&1
+	if ! connects 10.0.1.1 2121 && stats_moved toy 2:6 dropped "$d" &&
+	   [ -z "$(sx conntrack -L -p tcp --dport 2121 2>/dev/null)" ]; then
+		pass "fail-closed-payload-only-no-listener-drops"
+	else
+		fail "fail-closed-payload-only-no-listener-drops" \
+			"$(ctl stats name=toy tuple=2:6)"
+	fi
+	ctl new name=toy tuple=2:6 flags=1 filter=words:EXPE >/dev/null
+	d=$(stat toy 2:6 dropped)
+	f=$(stat toy 2:6 filtered)
+	sx conntrack -D -p tcp --dport 2121 >/dev/null 2>&1
+	if ! connects 10.0.1.1 2121 && stats_moved toy 2:6 dropped "$d" &&
+	   [ "$(stat toy 2:6 filtered)" -eq "$f" ] &&
+	   [ -z "$(sx conntrack -L -p tcp --dport 2121 2>/dev/null)" ]; then
+		pass "fail-closed-filter-no-listener-drops"
+	else
+		fail "fail-closed-filter-no-listener-drops" \
+			"$(ctl stats name=toy tuple=2:6)"
+	fi
+	ctl new name=toy tuple=2:6 flags=1 filter= >/dev/null
+
 	# ... and works again once a daemon listens
 	start_helper -n toy -q 0
 	expect_lets_in fail-closed-with-daemon-helps 3007
