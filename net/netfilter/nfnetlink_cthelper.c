@@ -264,7 +264,8 @@ static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 	if (!helper)
 		return NF_ACCEPT;
 
-	flags = READ_ONCE(helper->flags);
+	/* acquire: pairs with nfnl_cthelper_update() */
+	flags = smp_load_acquire(&helper->flags);
 	if (!(flags & NF_CT_HELPER_F_CONFIGURED))
 		return NF_ACCEPT;
 
@@ -640,7 +641,9 @@ static int nfnl_cthelper_filter_create(const struct nlattr *attr,
 			NL_SET_ERR_MSG_ATTR(extack, attr,
 					    "filter refused by the classic BPF checker");
 		} else if (err != -ENOMEM) {
-			/* no JIT for it where the JIT is required */
+			/* the JIT is required and failed (an errno internal
+			 * to the kernel), or the image could not be protected
+			 */
 			NL_SET_ERR_MSG_ATTR(extack, attr,
 					    "filter could not be compiled");
 			err = -EOPNOTSUPP;
@@ -866,8 +869,8 @@ static int nfnl_cthelper_update(struct nfnl_cthelper *h,
 	if (tb[NFCTH_QUEUE_NUM])
 		WRITE_ONCE(h->queue_num, req->queue_num);
 
-	/* before the flags: a helper enabled with a filter queues nothing
-	 * unfiltered
+	/* before the flags, which nfnl_cthelper_queue() reads with acquire:
+	 * a helper enabled with a filter queues nothing unfiltered
 	 */
 	if (req->filter) {
 		old = rcu_replace_pointer(h->filter, filter,
@@ -886,7 +889,8 @@ static int nfnl_cthelper_update(struct nfnl_cthelper *h,
 			   NF_CT_HELPER_F_PAYLOAD_ONLY);
 		flags |= nfnl_cthelper_flags_from_uapi(req->flags);
 	}
-	WRITE_ONCE(helper->flags, flags);
+	/* release: the filter is visible to whoever sees these flags */
+	smp_store_release(&helper->flags, flags);
 	return 0;
 }
 

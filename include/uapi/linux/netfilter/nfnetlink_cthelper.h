@@ -37,18 +37,19 @@ enum nfnl_cthelper_type {
 #define NFCTH_F_FAIL_CLOSED	(1 << 0)
 /* Queue only the TCP segments that carry payload: SYN, pure ACK and FIN
  * segments without data pass without a round trip to userspace.  Packets
- * of other protocols are all queued.
+ * of other protocols are all queued.  A fail-closed helper with nobody
+ * listening drops them all the same.
  */
 #define NFCTH_F_PAYLOAD_ONLY	(1 << 1)
 
 /* NFCTH_FILTER: a classic BPF program (struct sock_filter in host byte
  * order, as for SO_ATTACH_FILTER and xt_bpf), at most 256 instructions,
- * that picks the packets the helper queues.  It runs on each packet of
- * the helper's flows, from its network header: a non-zero result queues
- * the packet, zero lets it through without a round trip to userspace
- * (and it may overtake a packet of the same flow that waits in the
- * queue).  An empty NFCTH_FILTER in an update removes the filter.  Not
- * applied to flows that NAT may have to adjust, as for
+ * that picks the packets the helper queues.  It runs on each packet the
+ * helper would otherwise queue, from its network header: a non-zero
+ * result queues the packet, zero lets it through without a round trip to
+ * userspace (and it may overtake a packet of the same flow that waits in
+ * the queue).  An empty NFCTH_FILTER in an update removes the filter.
+ * Not applied to flows that NAT may have to adjust, as for
  * NFCTH_F_PAYLOAD_ONLY; a fail-closed helper with nobody listening passes
  * nothing.
  */
