@@ -329,9 +329,9 @@ test_policy()
 	ctl new name=toy tuple=2:6 flags=0 >/dev/null
 
 	# a filter: the daemon sees the segments that start with EXPE (the
-	# command and the server's echo of it) and nothing else, the others
-	# pass in the kernel, counted; the command still creates its
-	# expectation
+	# command and the server's echo of it, and their retransmissions on
+	# a slow kernel) and nothing else; the others pass in the kernel,
+	# counted; the command still creates its expectation
 	ctl new name=toy tuple=2:6 filter=words:EXPE >/dev/null
 	start_helper -n toy -q 0
 	q=$(stat toy 2:6 queued)
@@ -343,9 +343,9 @@ test_policy()
 	slowwait 30 has_expect dport=3011 && connects 10.0.1.1 3011 && out=in
 	wait %%
 	if [ "$out" = in ] && slowwait 10 all_answered toy 2:6 $((q - v)) &&
-	   [ "$(grep -c '^packet' "$HOUT")" -eq 2 ] &&
-	   [ "$(grep -c '^packet.* data=12 ' "$HOUT")" -eq 2 ] &&
-	   [ "$(stat toy 2:6 queued)" -eq $((q + 2)) ] &&
+	   e=$(grep -c '^packet' "$HOUT") && [ "$e" -ge 2 ] &&
+	   [ "$(grep -c '^packet.* data=12 ' "$HOUT")" -eq "$e" ] &&
+	   [ "$(stat toy 2:6 queued)" -eq $((q + e)) ] &&
 	   [ "$(stat toy 2:6 filtered)" -ge $((f + 12)) ]; then
 		pass "filter-queues-matches-only"
 	else
