@@ -247,18 +247,22 @@ static bool nfnl_cthelper_has_payload(const struct sk_buff *skb,
  *
  * A fail-closed helper looks at its queue first: while nobody listens,
  * nothing passes, not even what payload-only queueing or the filter would
- * let through, so that no flow starts without the daemon.
+ * let through, so that no flow starts without the daemon.  That one look
+ * also decides whether the packet is queued: if the listener leaves in
+ * between, nf_queue() drops the packet; if the queue fills in between, its
+ * own overflow policy applies (NFQA_CFG_F_FAIL_OPEN lets the packet
+ * through).
  */
 static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 			       struct nf_conn *ct,
 			       enum ip_conntrack_info ctinfo)
 {
+	enum nf_queue_state state = NF_QUEUE_ABSENT;
 	const struct nfnl_cthelper_filter *filter;
 	struct nf_conntrack_helper *helper;
-	enum nf_queue_state state;
 	struct nfnl_cthelper *h;
 	unsigned int queue, flags;
-	bool adjusted;
+	bool fail_closed, adjusted;
 
 	helper = rcu_dereference(nfct_help(ct)->helper);
 	if (!helper)
@@ -271,10 +275,11 @@ static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 
 	h = nfnl_cthelper(helper);
 	queue = READ_ONCE(h->queue_num);
-	if ((flags & NF_CT_HELPER_F_FAIL_CLOSED) &&
-	    nf_queue_state(nf_ct_net(ct), queue) == NF_QUEUE_ABSENT) {
-		nfnl_cthelper_account(helper, NF_CT_HELPER_ACCT_DROPPED);
-		return NF_DROP;
+	fail_closed = flags & NF_CT_HELPER_F_FAIL_CLOSED;
+	if (fail_closed) {
+		state = nf_queue_state(nf_ct_net(ct), queue);
+		if (state == NF_QUEUE_ABSENT)
+			goto drop;
 	}
 
 	adjusted = nfct_seqadj(ct);
@@ -288,22 +293,25 @@ static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 		return NF_ACCEPT;
 	}
 
-	state = nf_queue_state(nf_ct_net(ct), queue);
+	if (!fail_closed)
+		state = nf_queue_state(nf_ct_net(ct), queue);
 	if (state == NF_QUEUE_ROOM ||
-	    (state == NF_QUEUE_FULL && !(flags & NF_CT_HELPER_F_FAIL_CLOSED))) {
+	    (state == NF_QUEUE_FULL && !fail_closed)) {
 		/* counted by nfnetlink_queue once it has the packet */
-		if (flags & NF_CT_HELPER_F_FAIL_CLOSED)
+		if (fail_closed)
 			return NF_QUEUE_NR(queue);
 		return NF_QUEUE_NR(queue) | NF_VERDICT_FLAG_QUEUE_BYPASS;
 	}
 
-	if (flags & NF_CT_HELPER_F_FAIL_CLOSED) {
-		nfnl_cthelper_account(helper, NF_CT_HELPER_ACCT_DROPPED);
-		return NF_DROP;
-	}
+	if (fail_closed)
+		goto drop;
 
 	nfnl_cthelper_account(helper, NF_CT_HELPER_ACCT_BYPASSED);
 	return NF_ACCEPT;
+
+drop:
+	nfnl_cthelper_account(helper, NF_CT_HELPER_ACCT_DROPPED);
+	return NF_DROP;
 }
 
 /* CTA_HELP_INFO from a verdict: the helper's private data, cut to its
