@@ -134,6 +134,9 @@ int main(int argc, char *argv[])
 				printf("timeout after %u packets\n", seen);
 				return 2;
 			}
+			/* the kernel dropped what did not fit: go on */
+			if (errno == ENOBUFS)
+				continue;
 			perror("recv");
 			return 1;
 		}
