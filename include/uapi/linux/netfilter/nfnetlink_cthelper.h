@@ -60,7 +60,7 @@ enum nfnl_cthelper_type {
 enum nfnl_cthelper_stats_type {
 	NFCTH_STATS_UNSPEC,
 	NFCTH_STATS_QUEUED,	/* __be64: handed to the queue */
-	NFCTH_STATS_BYPASSED,	/* __be64: passed unqueued, nobody listening */
+	NFCTH_STATS_BYPASSED,	/* __be64: passed: no listener, or queue full */
 	NFCTH_STATS_DROPPED,	/* __be64: dropped: fail-closed, queue full */
 	NFCTH_STATS_VERDICTS,	/* __be64: verdicts received */
 	NFCTH_STATS_EXPECTED,	/* __be64: expectations created by verdicts */

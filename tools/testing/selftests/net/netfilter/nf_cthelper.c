@@ -97,7 +97,8 @@ static void show_usage(void)
 	fprintf(stderr,
 		"usage: nf_cthelper helper [-q QUEUE] [-n NAME] [-p tcp|udp]\n"
 		"         [-f inet|inet6] [-r [-P]] [-c CLASS] [-S] [-M] [-B]\n"
-		"         [-V VERDICT] [-x N] [-O] [-L MAXLEN] [-H FILE [-R] [-T]]\n"
+		"         [-V VERDICT] [-x N] [-O] [-L MAXLEN] [-b BYTES]\n"
+		"         [-H FILE [-R] [-T]]\n"
 		"         [-F]\n"
 		"       nf_cthelper verdict QUEUE ID VERDICT\n"
 		"       nf_cthelper ctnew HELPER SPORT\n"
@@ -676,6 +677,7 @@ struct opts {
 	bool payload_only;	/* -r: register with NFCTH_F_PAYLOAD_ONLY */
 	bool ftp;		/* -F: FTP's 227 replies */
 	unsigned int maxlen;
+	int rcvbuf;		/* -b: SO_RCVBUF of the queue's socket */
 	int verdict;
 	unsigned int class;
 	unsigned int exit_after;
@@ -1235,7 +1237,7 @@ static unsigned int release_held(const struct opts *o, uint32_t *ids,
 /* The options of helper mode, into O. */
 static void parse_helper_opts(int argc, char *argv[], struct opts *o)
 {
-	const char *optstring = "q:n:p:f:rPc:SMBV:x:OL:H:RTF";
+	const char *optstring = "q:n:p:f:rPc:SMBV:x:OL:b:H:RTF";
 	int opt;
 
 	while ((opt = getopt(argc, argv, optstring)) != -1) {
@@ -1301,6 +1303,9 @@ static void parse_helper_opts(int argc, char *argv[], struct opts *o)
 		case 'L':
 			o->maxlen = atoi(optarg);
 			break;
+		case 'b':
+			o->rcvbuf = atoi(optarg);
+			break;
 		default:
 			show_usage();
 		}
@@ -1330,6 +1335,12 @@ static int run_helper(int argc, char *argv[])
 	err = bind_queue(&o);
 	if (err) {
 		printf("bind: %s\n", strerror(-err));
+		return 1;
+	}
+	if (o.rcvbuf &&
+	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF,
+		       &o.rcvbuf, sizeof(o.rcvbuf)) < 0) {
+		perror("SO_RCVBUF");
 		return 1;
 	}
 	if (o.hold) {

@@ -434,6 +434,25 @@ test_policy()
 			"$(queued) queued, $((out - d)) dropped by the helper"
 	fi
 	stop_helper
+
+	# fail-closed, hung daemon whose socket buffer is full, on a queue
+	# bound fail-open: the queue cannot hand the packets over, and drops
+	# them rather than let them pass unseen
+	: >"$UDPSINK"
+	start_helper -n toy-udp -q 1 -p udp -O -b 1
+	kill -STOP "$HPID"
+	u=$(queue_stat 1 7)
+	udp_burst 20
+	slowwait 10 queue_stat_ge 1 7 $((u + 10))
+	out=$(($(queue_stat 1 7) - u))
+	if [ "$out" -ge 10 ] && [ ! -s "$UDPSINK" ]; then
+		pass "fail-closed-fail-open-queue-drops"
+	else
+		fail "fail-closed-fail-open-queue-drops" \
+			"$out dropped by the queue, $(wc -l <"$UDPSINK") passed"
+	fi
+	kill -CONT "$HPID"
+	stop_helper
 	ctl new name=toy-udp tuple=2:17 flags=0 >/dev/null
 }
 

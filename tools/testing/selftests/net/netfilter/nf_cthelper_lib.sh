@@ -366,6 +366,12 @@ queue_stat()
 		/proc/net/netfilter/nfnetlink_queue
 }
 
+# queue_stat_ge QUEUE FIELD N: that field of the queue is at least N
+queue_stat_ge()
+{
+	[ "$(queue_stat "$1" "$2")" -ge "$3" ]
+}
+
 # stat NAME TUPLE FIELD: one counter of a helper
 stat()
 {
