@@ -249,9 +249,8 @@ static bool nfnl_cthelper_has_payload(const struct sk_buff *skb,
  * nothing passes, not even what payload-only queueing or the filter would
  * let through, so that no flow starts without the daemon.  That one look
  * also decides whether the packet is queued: if the listener leaves in
- * between, nf_queue() drops the packet; if the queue fills in between, its
- * own overflow policy applies (NFQA_CFG_F_FAIL_OPEN lets the packet
- * through).
+ * between, nf_queue() drops the packet; if the queue fills in between, so
+ * does nfnetlink_queue, NFQA_CFG_F_FAIL_OPEN or not.
  */
 static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 			       struct nf_conn *ct,
@@ -299,7 +298,8 @@ static int nfnl_cthelper_queue(struct sk_buff *skb, unsigned int protoff,
 	    (state == NF_QUEUE_FULL && !fail_closed)) {
 		/* counted by nfnetlink_queue once it has the packet */
 		if (fail_closed)
-			return NF_QUEUE_NR(queue);
+			return NF_QUEUE_NR(queue) |
+			       NF_VERDICT_FLAG_CT_FAIL_CLOSED;
 		return NF_QUEUE_NR(queue) | NF_VERDICT_FLAG_QUEUE_BYPASS;
 	}
 
