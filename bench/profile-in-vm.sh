@@ -12,23 +12,14 @@
 # process and object), NAME.txt (the client's transactions).
 # scripts/bench profile compares them per transaction.
 . "$(dirname "$0")/../tests/lib.sh"
+. "$(dirname "$0")/lib.sh"
 SECS=${SECS:-15}
 RR=$TESTS_BIN/rr
 out=${VM_OUT:-/tmp}
 
 checktool perf
-# as bench/run-in-vm.sh: a jiffies clock or no APIC timer, boot again
-case $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) in
-*jiffies*) skip "jiffies clock" ;;
-esac
-dmesg | grep -q 'APIC timer disabled' && skip "no local APIC timer"
-
-setup_pair s c || exit 1
-ip netns exec s iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-ip netns exec s iptables -A INPUT -p tcp --dport 21 -j ACCEPT
-ip netns exec s iptables -A INPUT -p tcp -j DROP
-ip netns exec s "$RR" server 192.0.2.1 21 >/dev/null &
-busywait 5000 listens s 21
+bench_guest_check
+bench_setup
 
 # profile NAME: a short warm-up, then SECS seconds under perf
 profile() {

@@ -30,6 +30,7 @@
 # is counted as failed and left out of the medians.  Latency percentiles
 # come from every sample of every round.
 . "$(dirname "$0")/../tests/lib.sh"
+. "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-5}
 SECS=${SECS:-3}
 RR=$TESTS_BIN/rr
@@ -38,29 +39,12 @@ HELPER=$TESTS_BIN/nf_cthelper
 out=${VM_OUT:-/tmp}/bench.txt
 : >"$out"
 
-# A guest whose TSC calibration failed (now and then under TCG) runs on a
-# jiffies clock: latencies would be multiples of the tick.  Skip (4), and
-# scripts/bench boots again.
-cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
-case $cs in
-*jiffies*) skip "clocksource $cs: latencies would be multiples of the tick" ;;
-esac
-# Nor one whose local APIC timer failed its check: its ticks come from the
-# emulated PIT, and the same kernel measured that way ran 0.6 as fast.
-if dmesg | grep -q 'APIC timer disabled'; then
-	skip "no local APIC timer: rates would not compare with other boots"
-fi
+bench_guest_check
 
 # The FTP filter of Documentation/networking/nf_conntrack_userspace_helpers.rst
 FTP_FILTER="13,177 0 0 0,80 0 0 12,116 0 0 2,84 0 0 60,12 0 0 0,7 0 0 0,64 0 0 0,21 4 0 1347375700,21 3 0 1162891860,21 2 0 842151712,21 1 0 842152224,6 0 0 0,6 0 0 1"
 
-setup_pair s c || exit 1
-# new connections: the control port, or what an expectation lets in
-ip netns exec s iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-ip netns exec s iptables -A INPUT -p tcp --dport 21 -j ACCEPT
-ip netns exec s iptables -A INPUT -p tcp -j DROP
-ip netns exec s "$RR" server 192.0.2.1 21 >/dev/null &
-busywait 5000 listens s 21
+bench_setup
 
 attach() {
 	ip netns exec s iptables -t raw -F
