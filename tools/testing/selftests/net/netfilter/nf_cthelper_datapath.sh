@@ -545,6 +545,7 @@ test_queue_faults()
 
 	# hung daemon, queue length 5: 5 packets wait, the rest is dropped
 	# and counted
+	: >"$UDPSINK"
 	start_helper -n toy-udp -q 1 -p udp -S -L 5
 	udp_burst 20
 	slowwait 10 sh -c "[ \$(grep -c '^packet' $HOUT) -ge 5 ]"
