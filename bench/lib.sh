@@ -32,3 +32,14 @@ bench_setup() {
 	ip netns exec s "$RR" server 192.0.2.1 21 >/dev/null &
 	busywait 5000 listens s 21
 }
+
+# bench_nfqueue QUEUE: no helper, every tcp/21 packet of s through NFQUEUE
+# QUEUE (with NFQA_CT) to tests/progs/nfq, which accepts it; its pid in
+# NFQ_PID
+bench_nfqueue() {
+	ip netns exec s "$TESTS_BIN/nfq" -c -q "$1" -t 86400 >/dev/null 2>&1 &
+	NFQ_PID=$!
+	busywait 5000 sh -c "grep -q '^ *$1 ' /proc/$NFQ_PID/net/netfilter/nfnetlink_queue"
+	ip netns exec s iptables -t mangle -A INPUT -p tcp --dport 21 -j NFQUEUE --queue-num "$1"
+	ip netns exec s iptables -t mangle -A OUTPUT -p tcp --sport 21 -j NFQUEUE --queue-num "$1"
+}

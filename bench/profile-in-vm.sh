@@ -36,14 +36,10 @@ profile() {
 
 profile none
 
-ip netns exec s "$TESTS_BIN/nfq" -c -q 1 -t 86400 >/dev/null 2>&1 &
-nfq=$!
-busywait 5000 sh -c "grep -q '^ *1 ' /proc/$nfq/net/netfilter/nfnetlink_queue"
-ip netns exec s iptables -t mangle -A INPUT -p tcp --dport 21 -j NFQUEUE --queue-num 1
-ip netns exec s iptables -t mangle -A OUTPUT -p tcp --sport 21 -j NFQUEUE --queue-num 1
+bench_nfqueue 1
 profile nfqueue
 ip netns exec s iptables -t mangle -F
-kill "$nfq"
+kill "$NFQ_PID"
 
 ip netns exec s "$TESTS_BIN/nf_cthelper" helper -r -F -n ftp -q 0 >/dev/null 2>&1 &
 busywait 5000 sh -c 'ip netns exec s nfct list helper | grep -q ftp'

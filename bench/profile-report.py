@@ -37,12 +37,11 @@ def samples(path, key):
 
 def main():
     d = sys.argv[1]
-    tx, per, sym = {}, {}, {}
+    per, sym = {}, {}
     print("| run | transactions/s | us per transaction | samples per 1000 transactions, by process and object |")
     print("|---|---|---|---|")
     for run in RUNS:
         n, r = rate(d, run)
-        tx[run] = n
         comm = samples(f"{d}/{run}.comm", lambda s: " ".join(s.split()[:2]))
         sym[run] = {k: v * 1000.0 / n for k, v in
                     samples(f"{d}/{run}.sym", lambda s: s).items()}

@@ -34,7 +34,6 @@
 ROUNDS=${ROUNDS:-5}
 SECS=${SECS:-3}
 RR=$TESTS_BIN/rr
-NFQ=$TESTS_BIN/nfq
 HELPER=$TESTS_BIN/nf_cthelper
 out=${VM_OUT:-/tmp}/bench.txt
 : >"$out"
@@ -91,11 +90,8 @@ use() {
 	case $1 in
 	none) attach "" ;;
 	nfqueue)
-		ip netns exec s "$NFQ" -c -q 0 -t 86400 >/dev/null 2>&1 &
-		hpid=$!
-		busywait 5000 sh -c "grep -q '^ *0 ' /proc/$hpid/net/netfilter/nfnetlink_queue"
-		ip netns exec s iptables -t mangle -A INPUT -p tcp --dport 21 -j NFQUEUE --queue-num 0
-		ip netns exec s iptables -t mangle -A OUTPUT -p tcp --sport 21 -j NFQUEUE --queue-num 0
+		bench_nfqueue 0
+		hpid=$NFQ_PID
 		attach "" ;;
 	kernel-ftp)
 		modprobe nf_conntrack_ftp
