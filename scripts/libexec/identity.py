@@ -2,15 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0
 """Put the submitter's identity into generated patches.
 
-usage: identity.py IDENTITY_FILE PATCH...
+usage: identity.py IDENTITY_FILE [--ours "Name <address>"]... PATCH...
 
-Each PATCH's From: header names the commit's author; that header, and
-every Signed-off-by: of the same author, get the identity of
-IDENTITY_FILE (its first line that is not a comment or blank) instead.
-Other trailers (someone else's Signed-off-by:, Reported-by:, ...) stay.
+A patch whose From: names one of our own authors (the identity of
+IDENTITY_FILE, its first line that is not a comment or blank, or one
+given with --ours: whoever committed on the branch) gets that identity
+in its From: header and in every Signed-off-by: of the same author.  A
+patch credited to someone else (a fix taken from upstream) keeps its
+author.  Other trailers (someone else's Signed-off-by:, Reported-by:,
+...) stay.  In a cover letter, the shortlog's heading of each of our
+authors ("Name (N):") gets the identity's name too, so that the cover
+letter does not depend on who applied or committed the patches.
 """
 import re
 import sys
+
+IDENT = r"[^<>@\n]+ <[^<>@\s]+@[^<>@\s]+>"
 
 
 def identity(path):
@@ -18,29 +25,52 @@ def identity(path):
         for line in f:
             line = line.strip()
             if line and not line.startswith("#"):
-                if not re.fullmatch(r"[^<>@\n]+ <[^<>@\s]+@[^<>@\s]+>", line):
+                if not re.fullmatch(IDENT, line):
                     sys.exit(f"{path}: not \"Name <address>\": {line}")
                 return line
     sys.exit(f"{path}: no identity")
 
 
-def main():
-    who = identity(sys.argv[1])
-    for path in sys.argv[2:]:
-        with open(path) as f:
-            text = f.read()
-        head, sep, body = text.partition("\n\n")
-        m = re.search(r"^From: (.*)$", head, re.M)
-        if not m:
-            sys.exit(f"{path}: no From: header")
-        author = m.group(1)
+def name(ident):
+    return ident.rsplit(" <", 1)[0]
+
+
+def rewrite(path, who, ours):
+    with open(path) as f:
+        text = f.read()
+    head, sep, body = text.partition("\n\n")
+    m = re.search(r"^From: (.*)$", head, re.M)
+    if not m:
+        sys.exit(f"{path}: no From: header")
+    author = m.group(1)
+    if author in ours:
         head = head[:m.start()] + "From: " + who + head[m.end():]
         body = body.replace("\nSigned-off-by: " + author + "\n",
                             "\nSigned-off-by: " + who + "\n")
         if body.startswith("Signed-off-by: " + author + "\n"):
-            body = "Signed-off-by: " + who + body[len("Signed-off-by: " + author):]
-        with open(path, "w") as f:
-            f.write(head + sep + body)
+            body = ("Signed-off-by: " + who +
+                    body[len("Signed-off-by: " + author):])
+    if path.endswith("0000-cover-letter.patch"):
+        for other in {name(o) for o in ours}:
+            body = re.sub(r"^" + re.escape(other) + r"( \(\d+\):)$",
+                          lambda s: name(who) + s.group(1), body,
+                          flags=re.M)
+    with open(path, "w") as f:
+        f.write(head + sep + body)
+
+
+def main():
+    args = sys.argv[1:]
+    if not args:
+        sys.exit(__doc__.split("\n\n")[1])
+    who = identity(args.pop(0))
+    ours = {who}
+    while len(args) >= 2 and args[0] == "--ours":
+        if re.fullmatch(IDENT, args[1]):
+            ours.add(args[1])
+        args = args[2:]
+    for path in args:
+        rewrite(path, who, ours)
 
 
 main()
