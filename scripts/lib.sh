@@ -9,6 +9,31 @@ TREE=${TREE:-$BUILD_DIR/linux}
 BASE_VERSION=$(cat "$TOP/BASE")
 SOURCE_TARBALL=/usr/src/linux-source-6.12.tar.xz
 
+# The two series: SERIES_DIR holds `series` and `patches/`.
+#   main         our implementation, on the base tree (upstream's removed):
+#                applied in $TREE (build/linux), developed in build/dev
+#   incremental  fixes and features on upstream's own code, on pristine
+#                6.12 (build/pristine's tag "base"): applied in
+#                build/incremental, developed in build/incremental-dev,
+#                both worktrees of build/pristine
+SERIES_DIR=$TOP
+SERIES_BRANCH=series
+DEV_TREE=$BUILD_DIR/dev
+PRISTINE=$BUILD_DIR/pristine
+BASE_TREE=$TREE
+use_incremental() {
+	SERIES_DIR=$TOP/incremental
+	SERIES_BRANCH=incremental
+	TREE=$BUILD_DIR/incremental
+	DEV_TREE=$BUILD_DIR/incremental-dev
+	BASE_TREE=$PRISTINE
+}
+
+# series_patches: the patches SERIES_DIR/series lists, in order
+series_patches() {
+	sed -e 's/#.*//' -e 's/[[:space:]]*$//' "$SERIES_DIR/series" | grep -v '^$' || true
+}
+
 # ccache lives outside the clone so a fresh clone (CI) starts warm.
 export CCACHE_DIR=${CCACHE_DIR:-/var/cache/cthelper/ccache}
 export CCACHE_BASEDIR=$TOP
