@@ -4,15 +4,16 @@
 
 usage: identity.py IDENTITY_FILE [--ours "Name <address>"]... PATCH...
 
-A patch whose From: names one of our own authors (the identity of
-IDENTITY_FILE, its first line that is not a comment or blank, or one
-given with --ours: whoever committed on the branch) gets that identity
-in its From: header and in every Signed-off-by: of the same author.  A
-patch credited to someone else (a fix taken from upstream) keeps its
-author.  Other trailers (someone else's Signed-off-by:, Reported-by:,
-...) stay.  In a cover letter, the shortlog's heading of each of our
-authors ("Name (N):") gets the identity's name too, so that the cover
-letter does not depend on who applied or committed the patches.
+Our own authors are the identity of IDENTITY_FILE (its first line that
+is not a comment or blank) and each given with --ours (the authors of
+the branch's own commits).  A patch whose From: names one of them gets
+the identity in its From: header; a patch credited to someone else (a
+fix taken from upstream) keeps its author.  In every patch, the
+Signed-off-by: of one of our authors becomes the identity's; other
+trailers stay.  The cover letter is from the identity, and the
+shortlog's heading of each of our authors ("Name (N):") gets the
+identity's name, so that it does not depend on who applied or committed
+the patches.
 """
 import re
 import sys
@@ -42,15 +43,15 @@ def rewrite(path, who, ours):
     m = re.search(r"^From: (.*)$", head, re.M)
     if not m:
         sys.exit(f"{path}: no From: header")
-    author = m.group(1)
-    if author in ours:
+    cover = path.endswith("0000-cover-letter.patch")
+    # the posting is the submitter's, whoever wrote its last patch
+    if cover or m.group(1) in ours:
         head = head[:m.start()] + "From: " + who + head[m.end():]
-        body = body.replace("\nSigned-off-by: " + author + "\n",
-                            "\nSigned-off-by: " + who + "\n")
-        if body.startswith("Signed-off-by: " + author + "\n"):
-            body = ("Signed-off-by: " + who +
-                    body[len("Signed-off-by: " + author):])
-    if path.endswith("0000-cover-letter.patch"):
+    # our sign-off, under our patches and under upstream's we carry
+    for author in ours:
+        body = re.sub(r"^Signed-off-by: " + re.escape(author) + "$",
+                      "Signed-off-by: " + who, body, flags=re.M)
+    if cover:
         for other in {name(o) for o in ours}:
             body = re.sub(r"^" + re.escape(other) + r"( \(\d+\):)$",
                           lambda s: name(who) + s.group(1), body,
