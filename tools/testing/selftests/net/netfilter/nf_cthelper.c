@@ -10,11 +10,13 @@
  *   "EXPECT <port> <helper>"  the same, and <helper> helps that flow
  *   "DATA <text>"    store <text> as the helper's private data
  *   "MANGLE"         (with -M) replace by "MANGLED-BY-HELPER"
+ *   "NOTUPLE"        attach an expectation that has neither tuple nor mask
  *
  * and prints one line per packet with the private data the kernel sent
  * along (CTA_HELP_INFO).  Options: -r register the helper first (2
  * classes, 8 expectations each, 32 bytes of private data; with -P, queue
- * only TCP segments with payload), -c CLASS for
+ * only TCP segments with payload), -K set the conntrack's mark to 1 in
+ * every verdict on the client's packets, -c CLASS for
  * expectations, -S never answer, -H FILE hold packets until FILE exists
  * then answer them all (with -R last first, with -T from two threads at
  * once), -V the verdict, -B send a malformed NFQA_CT, -M mangle, -O
@@ -99,7 +101,7 @@ static void show_usage(void)
 		"         [-f inet|inet6] [-r [-P]] [-c CLASS] [-S] [-M] [-B]\n"
 		"         [-V VERDICT] [-x N] [-O] [-L MAXLEN] [-b BYTES]\n"
 		"         [-H FILE [-R] [-T]]\n"
-		"         [-F]\n"
+		"         [-F] [-K]\n"
 		"       nf_cthelper verdict QUEUE ID VERDICT\n"
 		"       nf_cthelper ctnew HELPER SPORT\n"
 		"       nf_cthelper ctflow HELPER tcp|udp SRC SPORT DST DPORT\n"
@@ -670,6 +672,7 @@ struct opts {
 	bool silent;
 	bool mangle;
 	bool bad_ct;
+	bool mark;		/* -K: NFQA_CT {CTA_MARK 1} */
 	const char *hold;	/* hold packets until this file exists */
 	bool reverse;		/* ... then answer the last one first */
 	bool parallel;		/* ... from two threads at once */
@@ -1006,6 +1009,16 @@ static void put_expect(struct nlmsghdr *nlh, const struct opts *o,
 	put_exp(nlh, o, p, p->src, p->dst, port, helper);
 }
 
+/* "NOTUPLE": an expectation without CTA_EXPECT_TUPLE and CTA_EXPECT_MASK */
+static void put_notuple(struct nlmsghdr *nlh)
+{
+	struct nlattr *nest;
+
+	nest = mnl_attr_nest_start(nlh, NFQA_EXP);
+	mnl_attr_put_u32(nlh, CTA_EXPECT_TIMEOUT, htonl(60));
+	mnl_attr_nest_end(nlh, nest);
+}
+
 /* -F: a "227 " reply that begins the payload, "(h1,h2,h3,h4,p1,p2)" in
  * it: the client (this packet's destination) may connect to the server's
  * port p1 * 256 + p2
@@ -1072,11 +1085,17 @@ static int send_verdict(const struct opts *o, struct pkt *p)
 		mnl_attr_put(nlh, CTA_HELP_INFO, 32, data);
 		mnl_attr_nest_end(nlh, help);
 		mnl_attr_nest_end(nlh, nest);
+	} else if (o->mark) {
+		nest = mnl_attr_nest_start(nlh, NFQA_CT);
+		mnl_attr_put_u32(nlh, CTA_MARK, htonl(1));
+		mnl_attr_nest_end(nlh, nest);
 	}
 
 	expect = find_word(p, "EXPECT ");
 	if (expect)
 		put_expect(nlh, o, p, expect + 7);
+	else if (find_word(p, "NOTUPLE"))
+		put_notuple(nlh);
 
 	if (o->mangle && mangle(p, mangled))
 		mnl_attr_put(nlh, NFQA_PAYLOAD, p->len, p->payload);
@@ -1237,7 +1256,7 @@ static unsigned int release_held(const struct opts *o, uint32_t *ids,
 /* The options of helper mode, into O. */
 static void parse_helper_opts(int argc, char *argv[], struct opts *o)
 {
-	const char *optstring = "q:n:p:f:rPc:SMBV:x:OL:b:H:RTF";
+	const char *optstring = "q:n:p:f:rPc:SMBV:x:OL:b:H:RTFK";
 	int opt;
 
 	while ((opt = getopt(argc, argv, optstring)) != -1) {
@@ -1299,6 +1318,9 @@ static void parse_helper_opts(int argc, char *argv[], struct opts *o)
 			break;
 		case 'F':
 			o->ftp = true;
+			break;
+		case 'K':
+			o->mark = true;
 			break;
 		case 'L':
 			o->maxlen = atoi(optarg);
