@@ -884,25 +884,31 @@ static uint32_t csum_add(uint32_t sum, const unsigned char *d, unsigned int len)
 	return sum;
 }
 
-/* Fix lengths and checksums after the payload changed size (IPv4, TCP). */
-static void fix_ipv4_tcp(struct pkt *p)
+/* Fix lengths and checksums after the payload changed size (TCP). */
+static void fix_tcp(struct pkt *p)
 {
 	unsigned char *d = p->payload;
 	unsigned int tcplen = p->len - p->l4off;
 	uint32_t sum;
 	uint16_t c;
 
-	d[2] = p->len >> 8;
-	d[3] = p->len & 0xff;
-	d[10] = 0;
-	d[11] = 0;
-	c = csum_fold(csum_add(0, d, p->l4off));
-	d[10] = c >> 8;
-	d[11] = c & 0xff;
+	if (p->l3 == 4) {
+		d[2] = p->len >> 8;
+		d[3] = p->len & 0xff;
+		d[10] = 0;
+		d[11] = 0;
+		c = csum_fold(csum_add(0, d, p->l4off));
+		d[10] = c >> 8;
+		d[11] = c & 0xff;
+		sum = csum_add(0, d + 12, 8);
+	} else {
+		d[4] = tcplen >> 8;
+		d[5] = tcplen & 0xff;
+		sum = csum_add(0, d + 8, 32);
+	}
 
 	d[p->l4off + 16] = 0;
 	d[p->l4off + 17] = 0;
-	sum = csum_add(0, d + 12, 8);
 	sum += IPPROTO_TCP + tcplen;
 	sum = csum_add(sum, d + p->l4off, tcplen);
 	c = csum_fold(sum);
@@ -912,7 +918,8 @@ static void fix_ipv4_tcp(struct pkt *p)
 
 /* Every "MANGLE" line of the payload becomes a longer one, also in a
  * segment that carries several (coalesced, or retransmitted together).
- * OUT holds at most an IPv4 packet's 65535 bytes.
+ * OUT holds at most 65535 bytes (an IPv4 packet, an IPv6 one without
+ * jumbo payload: the helper's packets have no extension header).
  */
 static bool mangle(struct pkt *p, unsigned char *out)
 {
@@ -921,7 +928,7 @@ static bool mangle(struct pkt *p, unsigned char *out)
 	unsigned int i = p->dataoff, o = p->dataoff;
 	bool found = false;
 
-	if (p->l3 != 4 || p->payload[9] != IPPROTO_TCP)
+	if (p->payload[p->l3 == 4 ? 9 : 6] != IPPROTO_TCP)
 		return false;
 	memcpy(out, p->payload, p->dataoff);
 	while (i < p->len) {
@@ -941,7 +948,7 @@ static bool mangle(struct pkt *p, unsigned char *out)
 		return false;
 	p->payload = out;
 	p->len = o;
-	fix_ipv4_tcp(p);
+	fix_tcp(p);
 	return true;
 }
 

@@ -285,6 +285,46 @@ EOF
 	stop_helper
 }
 
+# The same over IPv6, six connections at once: the glue must find the
+# TCP header past the IPv6 one.  Taking it at an IPv4 header's length
+# records a sequence number read from the IPv6 header, and then about
+# half of the connections stop after the resized segment.
+test_nat6_mangle()
+{
+	local name=nat6-mangle-seqadj i bad=0 pids=()
+
+	sx nft -f - <<EOF || { fail "$name" "ruleset"; return; }
+table ip6 cthelper-nat6 {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		tcp dport 2122 dnat to [dead:1::1]:2121
+	}
+}
+EOF
+	start_helper -n toy -q 0 -M
+	sx ip6tables -t raw -A PREROUTING -p tcp --dport 2122 -j CT --helper toy
+	for i in 1 2 3 4 5 6; do
+		( (printf 'MANGLE\n'; sleep 1; printf 'after\n'; sleep 1) |
+			cx socat -t 3 - 'TCP6:[dead:1::1]:2122,connect-timeout=10' \
+				>"$TMPD/nat6.$i" 2>/dev/null ) &
+		pids+=($!)
+	done
+	# not a bare wait: the daemon is a job of this shell too
+	wait "${pids[@]}"
+	for i in 1 2 3 4 5 6; do
+		[ "$(cat "$TMPD/nat6.$i")" = $'MANGLED-BY-HELPER\nafter' ] ||
+			bad=$((bad + 1))
+	done
+	if [ "$bad" -eq 0 ]; then
+		pass "$name"
+	else
+		fail "$name" "$bad of 6 streams broken; $(tail -n 2 "$HOUT")"
+	fi
+	sx ip6tables -t raw -D PREROUTING -p tcp --dport 2122 -j CT --helper toy
+	sx nft delete table ip6 cthelper-nat6
+	stop_helper
+}
+
 # The counters, and the fail-closed policy: with nobody listening, and
 # with the queue full.
 test_policy()
@@ -1184,6 +1224,7 @@ datapath_start datapath 10 start_and_attach_xt || exit 1
 test_expectations
 test_nft_attach
 test_nat_mangle
+test_nat6_mangle
 test_bad_nfqa_ct
 test_disabled
 test_no_listener
