@@ -109,6 +109,29 @@ cthelper_selftests() {
 		sed "s|^|$1/|"
 }
 
+# quilt_push_check TREE SERIES_DIR WORKDIR: quilt pushes SERIES_DIR's
+# series (SERIES_DIR/series, SERIES_DIR/patches) onto the files of TREE's
+# tag "base" it changes (not those a patch creates), with zero fuzz and no
+# offset; quilt's output on stdout, a failure status when it did not apply
+# so
+quilt_push_check() {
+	local tree=$1 dir=$2 q=$3 touched out rc=0
+
+	need_pkgs quilt
+	rm -rf "$q" && mkdir -p "$q"
+	mapfile -t touched < <(cat "$dir"/patches/*.patch 2>/dev/null |
+		sed -n 's|^--- a/||p' | sort -u |
+		xargs -r git -C "$tree" ls-tree -r --name-only base --)
+	if [ ${#touched[@]} -gt 0 ]; then
+		git -C "$tree" archive base -- "${touched[@]}" | tar -x -C "$q"
+	fi
+	out=$(cd "$q" && QUILT_PATCHES="$dir/patches" \
+		QUILT_SERIES="$dir/series" quilt push -a --fuzz=0 2>&1) || rc=1
+	printf '%s\n' "$out"
+	! grep -qiE 'offset|fuzz' <<<"$out" || rc=1
+	return $rc
+}
+
 # build_pristine [FRAGMENT...]: pristine Debian 6.12 (upstream's userspace
 # helpers included) in build/pristine, built from FRAGMENT (scripts/build's
 # default without), brought up to date on every call
