@@ -6,8 +6,12 @@
 #   make lint     scripts/lint alone
 #   make check-debug  the same tests on a modular KASAN/lockdep/kmemleak/UBSAN
 #                 kernel, plus the module test
-#   make variants the configurations the series must build in (no cthelper,
-#                 no glue, no nf_tables, no IPv6)
+#   make check-incremental  the second series (incremental/) on pristine
+#                 6.12: the selftests and conntrack-tools FTP in the VM, then
+#                 scripts/lint --incremental
+#   make variants the stripped base alone, then the configurations the
+#                 series must build in (no cthelper, no glue, no nf_tables,
+#                 no IPv6)
 #   make demo     boot our kernel and walk through a userspace FTP helper
 #   make bench    what a userspace helper costs, as ratios to no helper
 #   make difftest the long differential run against pristine 6.12
@@ -16,7 +20,7 @@
 #                 FUZZ_SECONDS (default 600); the corpus is kept
 #   make clean    remove build/ (ccache stays in $(CCACHE_DIR))
 
-.PHONY: all base apply build check lint check-debug variants \
+.PHONY: all base apply build check lint check-debug check-incremental variants \
 	demo bench difftest fuzz clean
 
 all: build
@@ -31,7 +35,7 @@ build: apply
 	scripts/build
 
 check:
-	scripts/base --verify-build
+	scripts/base
 	scripts/apply
 	scripts/build
 	scripts/test; t=$$?; scripts/lint; c=$$?; [ $$t -eq 0 ] && [ $$c -eq 0 ]
@@ -41,14 +45,28 @@ lint: apply
 	scripts/lint
 
 # The debug kernel is also the modular one: the test kernel covers
-# everything built in, this one everything as modules, each with every test.
+# everything built in, this one everything as modules.  It runs the
+# kselftests, the module test and, of the conntrack-tools and
+# differential tests (which compare what userspace sees, on the test
+# kernel), one FTP transfer through conntrackd and the differential run.
+DEBUG_VM_TESTS = base-boots cthdiff-like-pristine ftp-conntrackd-iptables modules
 check-debug: apply
 	scripts/build --name debug scripts/config/vm.config \
 		scripts/config/cthelper.config scripts/config/modules.config \
 		scripts/config/debug.config
-	KERNEL_NAME=debug KSFT_TIMEOUT=2400 VM_TIMEOUT=3600 scripts/test
+	KERNEL_NAME=debug KSFT_TIMEOUT=2400 VM_TIMEOUT=3600 \
+		VM_TESTS="$(DEBUG_VM_TESTS)" scripts/test
 
-variants: apply
+# The second series: upstream's code with our fixes, on pristine 6.12.
+check-incremental:
+	scripts/check-incremental; t=$$?; scripts/lint --incremental; c=$$?; \
+		[ $$t -eq 0 ] && [ $$c -eq 0 ]
+
+# By hand before a submission: the stripped base builds on its own (in
+# build/linux/o-base when the test kernel exists), then the variants.
+variants: base
+	scripts/base --verify-build
+	scripts/apply
 	scripts/variants
 
 demo: build
