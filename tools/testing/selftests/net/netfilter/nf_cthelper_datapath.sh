@@ -292,6 +292,7 @@ EOF
 test_nat6_mangle()
 {
 	local name=nat6-mangle-seqadj i bad=0 pids=()
+	local to='TCP6:[dead:1::1]:2122,connect-timeout=10'
 
 	sx nft -f - <<EOF || { fail "$name" "ruleset"; return; }
 table ip6 cthelper-nat6 {
@@ -305,8 +306,7 @@ EOF
 	sx ip6tables -t raw -A PREROUTING -p tcp --dport 2122 -j CT --helper toy
 	for i in 1 2 3 4 5 6; do
 		( (printf 'MANGLE\n'; sleep 1; printf 'after\n'; sleep 1) |
-			cx socat -t 3 - 'TCP6:[dead:1::1]:2122,connect-timeout=10' \
-				>"$TMPD/nat6.$i" 2>/dev/null ) &
+			cx socat -t 3 - "$to" >"$TMPD/nat6.$i" 2>/dev/null ) &
 		pids+=($!)
 	done
 	# not a bare wait: the daemon is a job of this shell too
