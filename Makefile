@@ -54,7 +54,7 @@ check-debug: apply
 	KERNEL_NAME=debug KSFT_TIMEOUT=2400 VM_TIMEOUT=3600 scripts/test
 
 # The second series: upstream's code with our fixes, on pristine 6.12.
-check-incremental:
+check-incremental: apply
 	scripts/check-incremental; t=$$?; scripts/lint --incremental; c=$$?; \
 		[ $$t -eq 0 ] && [ $$c -eq 0 ]
 
