@@ -976,6 +976,14 @@ static void put_tuple(struct nlmsghdr *nlh, int type, const struct pkt *p,
 	mnl_attr_nest_end(nlh, t);
 }
 
+/* An empty NFQA_CT: a verdict's NFQA_EXP goes with an NFQA_CT, as
+ * conntrackd sends them (a kernel may read the expectation only beside it)
+ */
+static void put_empty_ct(struct nlmsghdr *nlh)
+{
+	mnl_attr_nest_end(nlh, mnl_attr_nest_start(nlh, NFQA_CT));
+}
+
 /* NFQA_EXP: a flow from SRC to DST's PORT, helped by HELPER if not empty */
 static void put_exp(struct nlmsghdr *nlh, const struct opts *o,
 		    const struct pkt *p, const uint8_t *src,
@@ -1047,8 +1055,10 @@ static void put_pasv(struct nlmsghdr *nlh, const struct opts *o,
 		if (s >= end || *s != (i < 5 ? ',' : ')'))
 			return;
 	}
-	if (i == 6 && v[4] < 256 && v[5] < 256)
+	if (i == 6 && v[4] < 256 && v[5] < 256) {
+		put_empty_ct(nlh);
 		put_exp(nlh, o, p, p->dst, p->src, v[4] << 8 | v[5], "");
+	}
 }
 
 static int send_verdict(const struct opts *o, struct pkt *p)
@@ -1057,6 +1067,7 @@ static int send_verdict(const struct opts *o, struct pkt *p)
 	unsigned char mangled[0x10000];
 	struct nfqnl_msg_verdict_hdr vh;
 	const char *expect, *priv;
+	bool ct = true, notuple;
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;
 
@@ -1096,12 +1107,17 @@ static int send_verdict(const struct opts *o, struct pkt *p)
 		nest = mnl_attr_nest_start(nlh, NFQA_CT);
 		mnl_attr_put_u32(nlh, CTA_MARK, htonl(1));
 		mnl_attr_nest_end(nlh, nest);
+	} else {
+		ct = false;
 	}
 
 	expect = find_word(p, "EXPECT ");
+	notuple = !expect && find_word(p, "NOTUPLE");
+	if ((expect || notuple) && !ct)
+		put_empty_ct(nlh);
 	if (expect)
 		put_expect(nlh, o, p, expect + 7);
-	else if (find_word(p, "NOTUPLE"))
+	else if (notuple)
 		put_notuple(nlh);
 
 	if (o->mangle && mangle(p, mangled))

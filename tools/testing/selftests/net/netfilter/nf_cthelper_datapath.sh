@@ -142,6 +142,20 @@ test_expectations()
 	fi
 	sx conntrack -D expect >/dev/null 2>&1
 
+	# a class timeout beyond what an expectation's 32-bit clock holds
+	# (timeout * HZ jiffies) is clamped: the expectation lives, rather
+	# than being born expired
+	ctl new name=toy tuple=2:6 policy=2:toy/8/30:toy-b/8/4294967295 \
+		>/dev/null
+	control 10.0.1.1 "EXPECT 3004"
+	if [ "$(expectations 'dport=3004 .*class=1')" -eq 1 ]; then
+		pass "expect-timeout-huge-lives"
+	else
+		fail "expect-timeout-huge-lives" "$(sx conntrack -L expect 2>&1)"
+	fi
+	ctl new name=toy tuple=2:6 policy=2:toy/8/30:toy-b/8/30 >/dev/null
+	sx conntrack -D expect >/dev/null 2>&1
+
 	# private data: stored by one verdict, sent along with the next packet
 	control 10.0.1.1 "DATA secret42" "next"
 	if grep -q 'priv=secret42' "$HOUT"; then
