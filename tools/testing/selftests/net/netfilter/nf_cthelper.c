@@ -16,7 +16,8 @@
  * along (CTA_HELP_INFO).  Options: -r register the helper first (2
  * classes, 8 expectations each, 32 bytes of private data; with -P, queue
  * only TCP segments with payload), -K set the conntrack's mark to 1 in
- * every verdict on the client's packets, -c CLASS for
+ * every verdict on the client's packets, -E send NFQA_EXP without an
+ * NFQA_CT, -c CLASS for
  * expectations, -S never answer, -H FILE hold packets until FILE exists
  * then answer them all (with -R last first, with -T from two threads at
  * once), -V the verdict, -B send a malformed NFQA_CT, -M mangle, -O
@@ -101,7 +102,7 @@ static void show_usage(void)
 		"         [-f inet|inet6] [-r [-P]] [-c CLASS] [-S] [-M] [-B]\n"
 		"         [-V VERDICT] [-x N] [-O] [-L MAXLEN] [-b BYTES]\n"
 		"         [-H FILE [-R] [-T]]\n"
-		"         [-F] [-K]\n"
+		"         [-F] [-K] [-E]\n"
 		"       nf_cthelper verdict QUEUE ID VERDICT\n"
 		"       nf_cthelper ctnew HELPER SPORT\n"
 		"       nf_cthelper ctflow HELPER tcp|udp SRC SPORT DST DPORT\n"
@@ -677,7 +678,8 @@ struct opts {
 	bool reverse;		/* ... then answer the last one first */
 	bool parallel;		/* ... from two threads at once */
 	bool fail_open;
-	bool payload_only;	/* -r: register with NFCTH_F_PAYLOAD_ONLY */
+	bool payload_only;	/* -P: register with NFCTH_F_PAYLOAD_ONLY */
+	bool bare_exp;		/* -E: NFQA_EXP without NFQA_CT */
 	bool ftp;		/* -F: FTP's 227 replies */
 	unsigned int maxlen;
 	int rcvbuf;		/* -b: SO_RCVBUF of the queue's socket */
@@ -1056,7 +1058,8 @@ static void put_pasv(struct nlmsghdr *nlh, const struct opts *o,
 			return;
 	}
 	if (i == 6 && v[4] < 256 && v[5] < 256) {
-		put_empty_ct(nlh);
+		if (!o->bare_exp)
+			put_empty_ct(nlh);
 		put_exp(nlh, o, p, p->dst, p->src, v[4] << 8 | v[5], "");
 	}
 }
@@ -1067,7 +1070,7 @@ static int send_verdict(const struct opts *o, struct pkt *p)
 	unsigned char mangled[0x10000];
 	struct nfqnl_msg_verdict_hdr vh;
 	const char *expect, *priv;
-	bool ct = true, notuple;
+	bool notuple;
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;
 
@@ -1084,6 +1087,8 @@ static int send_verdict(const struct opts *o, struct pkt *p)
 		goto send;
 	}
 
+	expect = find_word(p, "EXPECT ");
+	notuple = !expect && find_word(p, "NOTUPLE");
 	priv = find_word(p, "DATA ");
 	if (priv) {
 		unsigned int i;
@@ -1107,14 +1112,10 @@ static int send_verdict(const struct opts *o, struct pkt *p)
 		nest = mnl_attr_nest_start(nlh, NFQA_CT);
 		mnl_attr_put_u32(nlh, CTA_MARK, htonl(1));
 		mnl_attr_nest_end(nlh, nest);
-	} else {
-		ct = false;
+	} else if ((expect || notuple) && !o->bare_exp) {
+		put_empty_ct(nlh);
 	}
 
-	expect = find_word(p, "EXPECT ");
-	notuple = !expect && find_word(p, "NOTUPLE");
-	if ((expect || notuple) && !ct)
-		put_empty_ct(nlh);
 	if (expect)
 		put_expect(nlh, o, p, expect + 7);
 	else if (notuple)
@@ -1279,7 +1280,7 @@ static unsigned int release_held(const struct opts *o, uint32_t *ids,
 /* The options of helper mode, into O. */
 static void parse_helper_opts(int argc, char *argv[], struct opts *o)
 {
-	const char *optstring = "q:n:p:f:rPc:SMBV:x:OL:b:H:RTFK";
+	const char *optstring = "q:n:p:f:rPc:SMBEV:x:OL:b:H:RTFK";
 	int opt;
 
 	while ((opt = getopt(argc, argv, optstring)) != -1) {
@@ -1312,6 +1313,9 @@ static void parse_helper_opts(int argc, char *argv[], struct opts *o)
 			break;
 		case 'B':
 			o->bad_ct = true;
+			break;
+		case 'E':
+			o->bare_exp = true;
 			break;
 		case 'V':
 			if (!strcmp(optarg, "accept"))

@@ -48,7 +48,7 @@ datapath_stop()
 # the one start_and_attach_xt started.
 test_expectations()
 {
-	local out lines=() i seen
+	local out lines=() i seen t
 
 	# an expectation from a verdict is the only way in for port 3000
 	if connects 10.0.1.1 3000; then
@@ -143,18 +143,37 @@ test_expectations()
 	sx conntrack -D expect >/dev/null 2>&1
 
 	# a class timeout beyond what an expectation's 32-bit clock holds
-	# (timeout * HZ jiffies) is clamped: the expectation lives, rather
-	# than being born expired
-	ctl new name=toy tuple=2:6 policy=2:toy/8/30:toy-b/8/4294967295 \
-		>/dev/null
-	control 10.0.1.1 "EXPECT 3004"
-	if [ "$(expectations 'dport=3004 .*class=1')" -eq 1 ]; then
-		pass "expect-timeout-huge-lives"
-	else
+	# (timeout * HZ jiffies) is clamped: the expectation lives, with a
+	# timeout above the class's former 30 s (the daemon still runs with
+	# -c 1), rather than being born expired
+	out=$(ctl new name=toy tuple=2:6 policy=2:toy/8/30:toy-b/8/4294967295)
+	control 10.0.1.1 "EXPECT 3012"
+	t=$(sx conntrack -L expect 2>/dev/null |
+		awk '/dport=3012 .*class=1/ { print $1; exit }')
+	if [ "$out" != ok ]; then
+		fail "expect-timeout-huge-lives" "update: $out"
+	elif [ -z "$t" ]; then
 		fail "expect-timeout-huge-lives" "$(sx conntrack -L expect 2>&1)"
+	elif [ "$t" -le 30 ]; then
+		fail "expect-timeout-huge-lives" "timeout ${t}s"
+	else
+		pass "expect-timeout-huge-lives"
 	fi
 	ctl new name=toy tuple=2:6 policy=2:toy/8/30:toy-b/8/30 >/dev/null
 	sx conntrack -D expect >/dev/null 2>&1
+
+	# NFQA_EXP in a verdict without NFQA_CT still adds its expectation
+	stop_helper
+	start_helper -n toy -q 0 -c 1 -E
+	control 10.0.1.1 "EXPECT 3013"
+	if [ "$(expectations 'dport=3013 .*class=1')" -eq 1 ]; then
+		pass "expect-without-nfqa-ct"
+	else
+		fail "expect-without-nfqa-ct" "$(sx conntrack -L expect 2>&1)"
+	fi
+	sx conntrack -D expect >/dev/null 2>&1
+	stop_helper
+	start_helper -n toy -q 0 -c 1
 
 	# private data: stored by one verdict, sent along with the next packet
 	control 10.0.1.1 "DATA secret42" "next"

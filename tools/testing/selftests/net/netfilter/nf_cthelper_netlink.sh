@@ -94,6 +94,7 @@ test_input()
 		"^helper toy .* filter=256,6 0 0 1,.*,6 0 0 1$" \
 		new "${TOY[@]}" "filter=$(bpf_ret 256)"
 	expect_err "get-unknown" 2 "attr NFCTH_NAME" get name=nosuchhelper
+	expect_err "get-unknown-tuple" 2 "attr NFCTH_TUPLE" get tuple=2:132
 	expect_err "del-unknown" 2 \
 		"attr NFCTH_NAME" del name=nosuchhelper tuple=2:6
 	expect_err "del-bad-tuple" 22 \
