@@ -484,9 +484,14 @@ test_policy()
 	fi
 	ctl new name=toy tuple=2:6 flags=1 filter= >/dev/null
 
-	# ... and works again once a daemon listens
+	# ... and works again once a daemon listens (still fail-closed)
 	start_helper -n toy -q 0
-	expect_lets_in fail-closed-with-daemon-helps 3007
+	if ctl get name=toy tuple=2:6 | grep -q ' flags=1$'; then
+		expect_lets_in fail-closed-with-daemon-helps 3007
+	else
+		fail "fail-closed-with-daemon-helps" \
+			"not fail-closed: $(ctl get name=toy tuple=2:6)"
+	fi
 	stop_helper
 	ctl new name=toy tuple=2:6 flags=0 >/dev/null
 
