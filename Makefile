@@ -11,7 +11,8 @@
 #                 scripts/lint --incremental
 #   make variants the stripped base alone, then the configurations the
 #                 series must build in (no cthelper, no glue, no nf_tables,
-#                 no IPv6)
+#                 no IPv6), and those of the second series (and its debug,
+#                 modular kernel)
 #   make demo     boot our kernel and walk through a userspace FTP helper
 #   make bench    what a userspace helper costs, as ratios to no helper
 #   make difftest the long differential run against pristine 6.12
@@ -59,11 +60,14 @@ check-incremental: apply
 		[ $$t -eq 0 ] && [ $$c -eq 0 ]
 
 # By hand before a submission: the stripped base builds on its own (in
-# build/linux/o-base when the test kernel exists), then the variants.
+# build/linux/o-base when the test kernel exists), then the variants, of
+# both series (the second's also in the debug kernel's configuration).
 variants: base
 	scripts/base --verify-build
 	scripts/apply
-	scripts/variants
+	scripts/variants; a=$$?; scripts/apply --incremental && \
+		scripts/variants --incremental; b=$$?; \
+		[ $$a -eq 0 ] && [ $$b -eq 0 ]
 
 demo: build
 	scripts/demo
