@@ -153,7 +153,8 @@ test_expectations()
 	if [ "$out" != ok ]; then
 		fail "expect-timeout-huge-lives" "update: $out"
 	elif [ -z "$t" ]; then
-		fail "expect-timeout-huge-lives" "$(sx conntrack -L expect 2>&1)"
+		fail "expect-timeout-huge-lives" \
+			"$(sx conntrack -L expect 2>&1)"
 	elif [ "$t" -le 30 ]; then
 		fail "expect-timeout-huge-lives" "timeout ${t}s"
 	else
