@@ -444,9 +444,14 @@ static int nfnl_cthelper_parse_tuple(struct nf_conntrack_tuple *tuple,
 		return -EINVAL;
 
 	l3num = ntohs(nla_get_be16(tb[NFCTH_TUPLE_L3PROTONUM]));
-	if (l3num != NFPROTO_IPV4 && l3num != NFPROTO_IPV6) {
+	switch (l3num) {
+	case NFPROTO_UNSPEC:	/* both */
+	case NFPROTO_IPV4:
+	case NFPROTO_IPV6:
+		break;
+	default:
 		NL_SET_ERR_MSG_ATTR(extack, tb[NFCTH_TUPLE_L3PROTONUM],
-				    "layer 3 protocol must be IPv4 or IPv6");
+				    "layer 3 protocol must be IPv4, IPv6 or 0 (both)");
 		return -EINVAL;
 	}
 
@@ -679,8 +684,9 @@ nfnl_cthelper_find(const struct net *net, const char *name,
 	return NULL;
 }
 
-/* nf_ct_helper_netns->find: @net's helper @name for l3num/protonum.  Any
- * helper @name makes @net own the name, whatever its tuple.
+/* nf_ct_helper_netns->find: @net's helper @name for l3num/protonum, or
+ * for NFPROTO_UNSPEC (both families).  Any helper @name makes @net own the
+ * name, whatever its tuple.
  */
 static struct nf_conntrack_helper *
 nfnl_cthelper_netns_find(const struct net *net, const char *name,
@@ -693,7 +699,8 @@ nfnl_cthelper_netns_find(const struct net *net, const char *name,
 			continue;
 
 		*owned = true;
-		if (h->helper.tuple.src.l3num == l3num &&
+		if ((h->helper.tuple.src.l3num == NFPROTO_UNSPEC ||
+		     h->helper.tuple.src.l3num == l3num) &&
 		    h->helper.tuple.dst.protonum == protonum)
 			return &h->helper;
 	}

@@ -96,7 +96,7 @@ enum nfnl_cthelper_pol_type {
 
 enum nfnl_cthelper_tuple_type {
 	NFCTH_TUPLE_UNSPEC,
-	NFCTH_TUPLE_L3PROTONUM,		/* __be16: NFPROTO_IPV4, NFPROTO_IPV6 */
+	NFCTH_TUPLE_L3PROTONUM,		/* __be16: NFPROTO_IPV4/IPV6, 0: both */
 	NFCTH_TUPLE_L4PROTONUM,		/* u8: IPPROTO_* */
 	__NFCTH_TUPLE_MAX,
 };

@@ -464,7 +464,8 @@ test_policy()
 	ctl new name=toy tuple=2:6 flags=3 >/dev/null
 	d=$(stat toy 2:6 dropped)
 	sx conntrack -D -p tcp --dport 2121 >/dev/null 2>&1
-	if ! connects 10.0.1.1 2121 && stats_moved toy 2:6 dropped "$d" &&
+	if ctl get name=toy tuple=2:6 | grep -q ' flags=3$' &&
+	   ! connects 10.0.1.1 2121 && stats_moved toy 2:6 dropped "$d" &&
 	   [ -z "$(sx conntrack -L -p tcp --dport 2121 2>/dev/null)" ]; then
 		pass "fail-closed-payload-only-no-listener-drops"
 	else
@@ -475,7 +476,8 @@ test_policy()
 	d=$(stat toy 2:6 dropped)
 	f=$(stat toy 2:6 filtered)
 	sx conntrack -D -p tcp --dport 2121 >/dev/null 2>&1
-	if ! connects 10.0.1.1 2121 && stats_moved toy 2:6 dropped "$d" &&
+	if ctl get name=toy tuple=2:6 | grep -q ' flags=1 filter=' &&
+	   ! connects 10.0.1.1 2121 && stats_moved toy 2:6 dropped "$d" &&
 	   [ "$(stat toy 2:6 filtered)" -eq "$f" ] &&
 	   [ -z "$(sx conntrack -L -p tcp --dport 2121 2>/dev/null)" ]; then
 		pass "fail-closed-filter-no-listener-drops"

@@ -268,6 +268,22 @@ EOF
 	ip netns exec "$ns1" nft flush ruleset
 	expect_ok "del-after-nft-object-gone" del name=toy tuple=2:6
 
+	# layer 3 protocol 0: one helper that rules of both families find
+	expect_ok "new-l3-both" new name=both tuple=0:6 policy=1:both/8/30 \
+		privlen=0
+	if ip netns exec "$ns1" iptables -t raw -A PREROUTING -p tcp \
+		--dport 2121 -j CT --helper both 2>/dev/null &&
+	   ip netns exec "$ns1" ip6tables -t raw -A PREROUTING -p tcp \
+		--dport 2121 -j CT --helper both 2>/dev/null; then
+		pass "l3-both-found-for-ipv4-and-ipv6"
+	else
+		fail "l3-both-found-for-ipv4-and-ipv6" \
+			"CT --helper both refused: $(ctl dump)"
+	fi
+	ip netns exec "$ns1" iptables -t raw -F
+	ip netns exec "$ns1" ip6tables -t raw -F
+	ctl del name=both tuple=0:6 >/dev/null
+
 	# dump in two reads with a flush in between: terminates, no splat
 	ip netns exec "$ns1" "$HELPER" bulk h 200 >/dev/null
 	ctl dump-slow >"$TMPD/dump" &
